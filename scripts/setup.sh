@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs what Waybill Desk needs to build, run and test, and nothing that is already there.
+# Debian/Ubuntu: installs the missing apt packages (a second run installs nothing).
+# macOS / Windows: prints what to install; the Go toolchain is expected on every system.
+set -euo pipefail
+
+# Packages, measured in ../shared/platform.md:
+#   build  - cgo compiler and the GL/X11 headers Fyne's GLFW driver links against
+#   render - a headless Chromium and a TrueType CJK font for the labels
+#   test   - Xvfb for the GUI, poppler (pdfinfo/pdftotext/pdftoppm), zbar (barcode reader), CUPS
+BUILD_PKGS="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev"
+RENDER_PKGS="fonts-wqy-microhei"
+TEST_PKGS="xvfb xauth xdotool imagemagick poppler-utils zbar-tools cups cups-client"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+need_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    say "Go is not installed: get Go 1.25 or newer from https://go.dev/dl/ and run this again."
+    exit 1
+  fi
+}
+
+setup_debian() {
+  local want="$BUILD_PKGS $RENDER_PKGS $TEST_PKGS" missing="" pkg
+  # Chromium: Debian ships the fast headless shell; Ubuntu only has the full browser (a snap).
+  if ! command -v chromium-headless-shell >/dev/null 2>&1 && ! [ -x /usr/bin/chromium-headless-shell ]; then
+    if command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+      : # some Chromium is already here; the renderer finds it
+    elif apt-cache show chromium-headless-shell >/dev/null 2>&1; then
+      want="$want chromium-headless-shell"
+    else
+      want="$want chromium"
+    fi
+  fi
+  for pkg in $want; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+  done
+  if [ -z "$missing" ]; then
+    say "all system packages present"
+    return
+  fi
+  say "installing:$missing"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { say "need root (or sudo) to install:$missing"; exit 1; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  say "installed:$missing"
+}
+
+setup_macos() {
+  say "macOS: install Xcode command line tools (xcode-select --install), Go, and Google Chrome or Chromium."
+  say "for the tests also: brew install poppler zbar"
+  say "Chinese text uses the system fonts (PingFang SC); label printers go through CUPS, which macOS has."
+}
+
+setup_windows() {
+  say "Windows: install Go, a MinGW-w64 gcc for cgo (e.g. 'winget install -e --id BrechtSanders.WinLibs.POSIX.UCRT' or MSYS2),"
+  say "and Google Chrome or Microsoft Edge (Edge is preinstalled on Windows 10/11)."
+  say "for the tests also: poppler and zbar (MSYS2: pacman -S mingw-w64-x86_64-poppler mingw-w64-x86_64-zbar)."
+}
+
+need_go
+case "$(uname -s)" in
+  Linux)
+    if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+      setup_debian
+    else
+      say "not a Debian/Ubuntu system: install the equivalents of: $BUILD_PKGS $RENDER_PKGS $TEST_PKGS chromium"
+    fi ;;
+  Darwin) setup_macos ;;
+  MINGW*|MSYS*|CYGWIN*) setup_windows ;;
+  *) say "unknown system $(uname -s): install a C compiler, Chrome/Chromium and a CJK font" ;;
+esac

@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Order statuses. An order is written as StatusSubmitting before WeChat is
+// asked for a waybill, so a crash between the two can be reconciled.
+const (
+	StatusSubmitting = "submitting" // stored, addOrder sent or about to be
+	StatusPlaced     = "placed"     // WeChat issued a waybill
+	StatusFailed     = "failed"     // WeChat refused; no waybill exists
+)
+
+// KV is one entry of a waybill's waybill_data.
+type KV struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Order is one row of the history.
+type Order struct {
+	OrderID     string
+	DeliveryID  string
+	BizID       string
+	ServiceType int
+	ServiceName string
+	Status      string
+	WaybillID   string
+	WaybillData []KV
+	// PrintHTML is print_html exactly as WeChat sent it (base64), kept so a
+	// reprint needs no API call.
+	PrintHTML string
+	// Request is the addOrder body as sent.
+	Request       json.RawMessage
+	ReceiverName  string
+	ReceiverPhone string
+	ReceiverCity  string
+	ErrorCode     int
+	ErrorMsg      string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const orderColumns = `order_id, delivery_id, biz_id, service_type, service_name, status,
+	waybill_id, waybill_data, print_html, request, receiver_name, receiver_phone,
+	receiver_city, error_code, error_msg, created_at, updated_at`
+
+// CreateOrder inserts a new order. It returns ErrDuplicate when the
+// order_id is already in the history, unless that order failed.
+func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
+	if o.OrderID == "" {
+		return errors.New("create order: empty order_id")
+	}
+	data, err := json.Marshal(nonNil(o.WaybillData))
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+	}
+	now := time.Now()
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = now
+	}
+	o.UpdatedAt = o.CreatedAt
+	// An order WeChat refused left no waybill behind, so its order_id may be
+	// submitted again (with corrected data); any other existing row wins.
+	res, err := db.sql.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(order_id) DO UPDATE SET
+			delivery_id = excluded.delivery_id, biz_id = excluded.biz_id,
+			service_type = excluded.service_type, service_name = excluded.service_name,
+			status = excluded.status, waybill_id = excluded.waybill_id,
+			waybill_data = excluded.waybill_data, print_html = excluded.print_html,
+			request = excluded.request, receiver_name = excluded.receiver_name,
+			receiver_phone = excluded.receiver_phone, receiver_city = excluded.receiver_city,
+			error_code = excluded.error_code, error_msg = excluded.error_msg,
+			updated_at = excluded.updated_at
+		WHERE orders.status = '`+StatusFailed+`'`,
+		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, o.Status,
+		o.WaybillID, string(data), o.PrintHTML, string(o.Request), o.ReceiverName, o.ReceiverPhone,
+		o.ReceiverCity, o.ErrorCode, o.ErrorMsg, o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("create order %s: %w", o.OrderID, ErrDuplicate)
+	}
+	return nil
+}
+
+// MarkPlaced records the waybill WeChat issued for an order.
+func (db *DB) MarkPlaced(ctx context.Context, orderID, waybillID string, waybillData []KV) error {
+	data, err := json.Marshal(nonNil(waybillData))
+	if err != nil {
+		return fmt.Errorf("mark order %s placed: %w", orderID, err)
+	}
+	return db.update(ctx, "mark order "+orderID+" placed",
+		`UPDATE orders SET status = ?, waybill_id = ?, waybill_data = ?, error_code = 0, error_msg = '', updated_at = ?
+		 WHERE order_id = ?`, StatusPlaced, waybillID, string(data), time.Now().UnixMilli(), orderID)
+}
+
+// SetLabel stores the label (print_html as WeChat sent it, base64) of an order.
+func (db *DB) SetLabel(ctx context.Context, orderID, printHTML string) error {
+	return db.update(ctx, "store label of order "+orderID,
+		`UPDATE orders SET print_html = ?, updated_at = ? WHERE order_id = ?`,
+		printHTML, time.Now().UnixMilli(), orderID)
+}
+
+// MarkFailed records that WeChat refused an order, with its errcode.
+func (db *DB) MarkFailed(ctx context.Context, orderID string, code int, msg string) error {
+	return db.update(ctx, "mark order "+orderID+" failed",
+		`UPDATE orders SET status = ?, error_code = ?, error_msg = ?, updated_at = ? WHERE order_id = ?`,
+		StatusFailed, code, msg, time.Now().UnixMilli(), orderID)
+}
+
+// DeleteOrder removes an order; only a submitting order that WeChat
+// provably never saw may be deleted.
+func (db *DB) DeleteOrder(ctx context.Context, orderID string) error {
+	return db.update(ctx, "delete order "+orderID, `DELETE FROM orders WHERE order_id = ?`, orderID)
+}
+
+func (db *DB) update(ctx context.Context, what, query string, args ...any) error {
+	res, err := db.sql.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+// Order returns one order by its order_id.
+func (db *DB) Order(ctx context.Context, orderID string) (*Order, error) {
+	row := db.sql.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE order_id = ?`, orderID)
+	o, err := scanOrder(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("order %s: %w", orderID, err)
+	}
+	return o, nil
+}
+
+// OrderByWaybill returns the order that got a waybill id.
+func (db *DB) OrderByWaybill(ctx context.Context, waybillID string) (*Order, error) {
+	row := db.sql.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE waybill_id = ? AND waybill_id != ''`, waybillID)
+	o, err := scanOrder(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("waybill %s: %w", waybillID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("waybill %s: %w", waybillID, err)
+	}
+	return o, nil
+}
+
+// OrderQuery filters ListOrders. Zero values mean "any".
+type OrderQuery struct {
+	// Search matches the order id, waybill id or receiver name (substring),
+	// or the receiver phone (substring, so its last four digits work).
+	Search     string
+	Status     string
+	DeliveryID string
+	From, To   time.Time // created_at range, To exclusive
+	Limit      int       // default 100
+	Offset     int
+}
+
+// ListOrders returns matching orders, newest first.
+func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
+	var where []string
+	var args []any
+	if s := strings.TrimSpace(q.Search); s != "" {
+		like := "%" + escapeLike(s) + "%"
+		where = append(where, `(order_id LIKE ? ESCAPE '\' OR waybill_id LIKE ? ESCAPE '\'
+			OR receiver_name LIKE ? ESCAPE '\' OR receiver_phone LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like, like)
+	}
+	if q.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, q.Status)
+	}
+	if q.DeliveryID != "" {
+		where = append(where, "delivery_id = ?")
+		args = append(args, q.DeliveryID)
+	}
+	if !q.From.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, q.From.UnixMilli())
+	}
+	if !q.To.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, q.To.UnixMilli())
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	query := `SELECT ` + orderColumns + ` FROM orders`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, q.Offset)
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+		out = append(out, *o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return out, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOrder(r scanner) (*Order, error) {
+	var o Order
+	var data, req string
+	var created, updated int64
+	err := r.Scan(&o.OrderID, &o.DeliveryID, &o.BizID, &o.ServiceType, &o.ServiceName, &o.Status,
+		&o.WaybillID, &data, &o.PrintHTML, &req, &o.ReceiverName, &o.ReceiverPhone,
+		&o.ReceiverCity, &o.ErrorCode, &o.ErrorMsg, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(data), &o.WaybillData); err != nil {
+		return nil, fmt.Errorf("waybill_data of %s: %w", o.OrderID, err)
+	}
+	o.Request = json.RawMessage(req)
+	o.CreatedAt = time.UnixMilli(created)
+	o.UpdatedAt = time.UnixMilli(updated)
+	return &o, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func nonNil(kv []KV) []KV {
+	if kv == nil {
+		return []KV{}
+	}
+	return kv
+}

@@ -1,0 +1,128 @@
+// Package store keeps Waybill Desk's history in SQLite: the schema, its
+// migrations and every query. No other package writes SQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+)
+
+// DB is the order history. It is safe for concurrent use.
+type DB struct {
+	sql  *sql.DB
+	path string
+}
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrDuplicate is returned when a row with the same key already exists.
+var ErrDuplicate = errors.New("already exists")
+
+// Open opens (creating it and its folder when missing) the history at path
+// and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open history: no database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's model; a single connection also
+	// makes writes from several goroutines queue instead of failing busy.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	s := &DB{sql: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// DSN is the go-sqlite3 data source name used for every database of the
+// app: WAL so readers never block the writer, a busy timeout, foreign keys.
+func DSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
+}
+
+// Path is the file the history lives in.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// migrations are applied in order; PRAGMA user_version counts those done.
+// Never edit a released entry: add a new one.
+var migrations = []string{
+	// 1: orders, with the request as sent and what WeChat answered.
+	`CREATE TABLE orders (
+		id             INTEGER PRIMARY KEY,
+		order_id       TEXT NOT NULL UNIQUE,
+		delivery_id    TEXT NOT NULL,
+		biz_id         TEXT NOT NULL,
+		service_type   INTEGER NOT NULL,
+		service_name   TEXT NOT NULL,
+		status         TEXT NOT NULL,
+		waybill_id     TEXT NOT NULL DEFAULT '',
+		waybill_data   TEXT NOT NULL DEFAULT '[]',
+		print_html     TEXT NOT NULL DEFAULT '',
+		request        TEXT NOT NULL,
+		receiver_name  TEXT NOT NULL DEFAULT '',
+		receiver_phone TEXT NOT NULL DEFAULT '',
+		receiver_city  TEXT NOT NULL DEFAULT '',
+		error_code     INTEGER NOT NULL DEFAULT 0,
+		error_msg      TEXT NOT NULL DEFAULT '',
+		created_at     INTEGER NOT NULL,
+		updated_at     INTEGER NOT NULL
+	);
+	CREATE INDEX orders_waybill ON orders(waybill_id);
+	CREATE INDEX orders_created ON orders(created_at);
+	CREATE INDEX orders_status ON orders(status, created_at);`,
+}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+func (db *DB) migrate(ctx context.Context) error {
+	var have int
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program knows (%d): update Waybill Desk", have, len(migrations))
+	}
+	for v := have; v < len(migrations); v++ {
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+	}
+	return nil
+}

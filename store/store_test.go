@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func sampleOrder(id, name, phone string, at time.Time) *Order {
+	return &Order{
+		OrderID: id, DeliveryID: "YTO", BizID: "SANDBOX_YTO", ServiceType: 0, ServiceName: "普通快递",
+		Status: StatusSubmitting, Request: json.RawMessage(`{"order_id":"` + id + `"}`),
+		ReceiverName: name, ReceiverPhone: phone, ReceiverCity: "杭州市", CreatedAt: at,
+	}
+}
+
+func TestOpenCreatesFolderWALAndSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a", "b", "history.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var v int
+	db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	if v != SchemaVersion() {
+		t.Fatalf("user_version = %d, want %d", v, SchemaVersion())
+	}
+	db.Close()
+	// A second open of a current database migrates nothing and keeps rows.
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateOrder(ctx, sampleOrder("A1", "张三", "13812345678", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.sql.ExecContext(ctx, "PRAGMA user_version = 99")
+	db.Close()
+	if _, err := Open(ctx, path); err == nil {
+		t.Fatal("opened a database from a newer version")
+	}
+}
+
+func TestOrderLifecycleAndDuplicate(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	o := sampleOrder("WD-1", "张三", "13812345678", time.Now())
+	if err := db.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "李四", "13900000000", time.Now())); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second insert of WD-1: %v, want ErrDuplicate", err)
+	}
+	if err := db.MarkFailed(ctx, "WD-1", 9300501, "收件人信息异常"); err != nil {
+		t.Fatal(err)
+	}
+	// A refused order may be sent again under the same order_id.
+	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "张三", "13812345678", time.Now())); err != nil {
+		t.Fatalf("resubmit failed order: %v", err)
+	}
+	data := []KV{{"bagAddr", "杭州"}, {"sortingCode", "571-D01"}}
+	if err := db.MarkPlaced(ctx, "WD-1", "YT1234567890123", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetLabel(ctx, "WD-1", "PGh0bWw+"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Order(ctx, "WD-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusPlaced || got.ErrorCode != 0 || got.WaybillID != "YT1234567890123" || got.PrintHTML != "PGh0bWw+" ||
+		len(got.WaybillData) != 2 || got.WaybillData[1].Value != "571-D01" || got.ReceiverName != "张三" {
+		t.Fatalf("stored order = %+v", got)
+	}
+	byWaybill, err := db.OrderByWaybill(ctx, "YT1234567890123")
+	if err != nil || byWaybill.OrderID != "WD-1" {
+		t.Fatalf("by waybill: %v %v", byWaybill, err)
+	}
+	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "李四", "13900000000", time.Now())); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("insert over a placed order: %v, want ErrDuplicate", err)
+	}
+	if err := db.MarkFailed(ctx, "missing", 9300501, "x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("mark unknown order: %v, want ErrNotFound", err)
+	}
+	if _, err := db.Order(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown order: %v, want ErrNotFound", err)
+	}
+}
+
+func TestListOrdersSearch(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	base := time.Date(2026, 11, 1, 10, 0, 0, 0, time.Local)
+	for i, o := range []*Order{
+		sampleOrder("SHOP-100", "张三", "13812345678", base),
+		sampleOrder("SHOP-101", "李四", "13900001111", base.Add(time.Hour)),
+		sampleOrder("SHOP_102", "王小蒙", "18610000000", base.Add(2*time.Hour)),
+	} {
+		if err := db.CreateOrder(ctx, o); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	db.MarkPlaced(ctx, "SHOP-101", "YT9999", nil)
+	tests := []struct {
+		name string
+		q    OrderQuery
+		want []string
+	}{
+		{"all newest first", OrderQuery{}, []string{"SHOP_102", "SHOP-101", "SHOP-100"}},
+		{"by name", OrderQuery{Search: "王小"}, []string{"SHOP_102"}},
+		{"phone last four", OrderQuery{Search: "1111"}, []string{"SHOP-101"}},
+		{"waybill", OrderQuery{Search: "YT9999"}, []string{"SHOP-101"}},
+		{"underscore is literal", OrderQuery{Search: "P_1"}, []string{"SHOP_102"}},
+		{"status", OrderQuery{Status: StatusPlaced}, []string{"SHOP-101"}},
+		{"date range", OrderQuery{From: base.Add(30 * time.Minute), To: base.Add(90 * time.Minute)}, []string{"SHOP-101"}},
+		{"limit", OrderQuery{Limit: 1}, []string{"SHOP_102"}},
+		{"no match", OrderQuery{Search: "nobody"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.ListOrders(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, o := range got {
+				ids = append(ids, o.OrderID)
+			}
+			if len(ids) != len(tt.want) {
+				t.Fatalf("got %v, want %v", ids, tt.want)
+			}
+			for i := range ids {
+				if ids[i] != tt.want[i] {
+					t.Fatalf("got %v, want %v", ids, tt.want)
+				}
+			}
+		})
+	}
+}
