@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 )
 
@@ -14,6 +15,14 @@ const (
 	PathGetAllAccount  = "/cgi-bin/express/business/account/getall"
 	PathAddOrder       = "/cgi-bin/express/business/order/add"
 	PathGetOrder       = "/cgi-bin/express/business/order/get"
+	PathBindAccount    = "/cgi-bin/express/business/account/bind"
+	PathGetQuota       = "/cgi-bin/express/business/quota/get"
+	PathBatchGetOrder  = "/cgi-bin/express/business/order/batchget"
+	PathCancelOrder    = "/cgi-bin/express/business/order/cancel"
+	PathGetPath        = "/cgi-bin/express/business/path/get"
+	PathGetPrinter     = "/cgi-bin/express/business/printer/getall"
+	PathUpdatePrinter  = "/cgi-bin/express/business/printer/update"
+	PathTestUpdate     = "/cgi-bin/express/business/test_update_order"
 )
 
 // GetAllDelivery lists the couriers WeChat supports, with their service types
@@ -71,6 +80,117 @@ func (c *Client) GetOrder(ctx context.Context, req *GetOrderRequest) (*GetOrderR
 		return nil, err
 	}
 	return &out, nil
+}
+
+// BindAccount binds or unbinds a courier account (EMS goes through review;
+// the result shows in GetAllAccount's status_code).
+//
+// WeChat: POST /cgi-bin/express/business/account/bind (api_bindaccount).
+func (c *Client) BindAccount(ctx context.Context, req *BindAccountRequest) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	return c.call(ctx, "bindAccount", http.MethodPost, PathBindAccount, req, nil)
+}
+
+// GetQuota returns the labels left on a franchise (加盟) courier account.
+//
+// WeChat: POST /cgi-bin/express/business/quota/get (api_getquota).
+func (c *Client) GetQuota(ctx context.Context, req *GetQuotaRequest) (*GetQuotaResponse, error) {
+	var ch checker
+	ch.required("delivery_id", req.DeliveryID)
+	ch.required("biz_id", req.BizID)
+	if ch.err != nil {
+		return nil, ch.err
+	}
+	var out GetQuotaResponse
+	if err := c.call(ctx, "getQuota", http.MethodPost, PathGetQuota, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// BatchGetOrder fetches up to 100 waybills at once; check each element's
+// Err. print_type is not honoured here (two-part labels come back).
+//
+// WeChat: POST /cgi-bin/express/business/order/batchget (batchGetOrder).
+func (c *Client) BatchGetOrder(ctx context.Context, req *BatchGetOrderRequest) (*BatchGetOrderResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	var out BatchGetOrderResponse
+	if err := c.call(ctx, "batchGetOrder", http.MethodPost, PathBatchGetOrder, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CancelOrder cancels a waybill; WeChat refuses once the parcel has tracking
+// (9300506). A refusal keeps the courier's delivery_resultcode/msg.
+//
+// WeChat: POST /cgi-bin/express/business/order/cancel (api_cancelorder).
+func (c *Client) CancelOrder(ctx context.Context, req *CancelOrderRequest) (*CancelOrderResponse, error) {
+	var ch checker
+	ch.orderKey(req.OrderID, req.DeliveryID, req.WaybillID)
+	if ch.err != nil {
+		return nil, ch.err
+	}
+	var out CancelOrderResponse
+	if err := c.call(ctx, "cancelOrder", http.MethodPost, PathCancelOrder, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPath returns a waybill's tracking events, sorted by action_time (WeChat
+// does not promise their order).
+//
+// WeChat: POST /cgi-bin/express/business/path/get (api_getpath).
+func (c *Client) GetPath(ctx context.Context, req *GetPathRequest) (*GetPathResponse, error) {
+	var ch checker
+	ch.orderKey(req.OrderID, req.DeliveryID, req.WaybillID)
+	if ch.err != nil {
+		return nil, ch.err
+	}
+	var out GetPathResponse
+	if err := c.call(ctx, "getPath", http.MethodPost, PathGetPath, req, &out); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out.PathItemList, func(i, j int) bool {
+		return out.PathItemList[i].ActionTime < out.PathItemList[j].ActionTime
+	})
+	return &out, nil
+}
+
+// GetPrinter lists the printer operators (打印员) of WeChat's PC label software.
+//
+// WeChat: GET /cgi-bin/express/business/printer/getall (api_getprinter).
+func (c *Client) GetPrinter(ctx context.Context) (*GetPrinterResponse, error) {
+	var out GetPrinterResponse
+	if err := c.call(ctx, "getPrinter", http.MethodGet, PathGetPrinter, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdatePrinter binds or unbinds a printer operator.
+//
+// WeChat: POST /cgi-bin/express/business/printer/update (api_updateprinter).
+func (c *Client) UpdatePrinter(ctx context.Context, req *UpdatePrinterRequest) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	return c.call(ctx, "updatePrinter", http.MethodPost, PathUpdatePrinter, req, nil)
+}
+
+// TestUpdateOrder moves a sandbox order (courier TEST) along its path.
+//
+// WeChat: POST /cgi-bin/express/business/test_update_order (api_testupdateorder).
+func (c *Client) TestUpdateOrder(ctx context.Context, req *TestUpdateOrderRequest) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	return c.call(ctx, "testUpdateOrder", http.MethodPost, PathTestUpdate, req, nil)
 }
 
 // Label decodes print_html into the HTML document of the label.

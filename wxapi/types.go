@@ -199,3 +199,139 @@ type GetOrderResponse struct {
 	OrderID     string `json:"order_id"`
 	OrderStatus int    `json:"order_status"`
 }
+
+// Account bind operations of bindAccount.
+const (
+	BindTypeBind   = "bind"
+	BindTypeUnbind = "unbind"
+)
+
+// BindAccountRequest is the body of bindAccount.
+type BindAccountRequest struct {
+	Type       string `json:"type"`
+	BizID      string `json:"biz_id"`
+	DeliveryID string `json:"delivery_id"`
+	Password   string `json:"password,omitempty"`
+	// RemarkContent is needed for EMS review: 电话：… 联系人：… 服务类型：… 发货地址：…
+	RemarkContent string `json:"remark_content,omitempty"`
+}
+
+// GetQuotaRequest is the body of getQuota.
+type GetQuotaRequest struct {
+	DeliveryID string `json:"delivery_id"`
+	BizID      string `json:"biz_id"`
+}
+
+// GetQuotaResponse is the answer of getQuota: labels left on the account.
+type GetQuotaResponse struct {
+	QuotaNum int `json:"quota_num"`
+}
+
+// OrderKey names one waybill for batchGetOrder.
+type OrderKey struct {
+	OrderID    string `json:"order_id"`
+	DeliveryID string `json:"delivery_id"`
+	WaybillID  string `json:"waybill_id"`
+}
+
+// MaxBatchGetOrder is the most orders one batchGetOrder may ask for.
+const MaxBatchGetOrder = 100
+
+// BatchGetOrderRequest is the body of batchGetOrder.
+type BatchGetOrderRequest struct {
+	OrderList []OrderKey `json:"order_list"`
+}
+
+// BatchOrder is one element of batchGetOrder's answer; each carries its own
+// errcode.
+type BatchOrder struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+	GetOrderResponse
+}
+
+// Err returns the element's own error, or nil.
+func (b BatchOrder) Err() error {
+	return status{ErrCode: b.ErrCode, ErrMsg: b.ErrMsg}.err("batchGetOrder " + b.OrderID)
+}
+
+// BatchGetOrderResponse is the answer of batchGetOrder.
+type BatchGetOrderResponse struct {
+	OrderList []BatchOrder `json:"order_list"`
+}
+
+// CancelOrderRequest is the body of cancelOrder.
+type CancelOrderRequest struct {
+	OrderID    string `json:"order_id"`
+	OpenID     string `json:"openid,omitempty"`
+	DeliveryID string `json:"delivery_id"`
+	WaybillID  string `json:"waybill_id"`
+}
+
+// CancelOrderResponse is the answer of cancelOrder.
+type CancelOrderResponse struct {
+	DeliveryResultCode int    `json:"delivery_resultcode"`
+	DeliveryResultMsg  string `json:"delivery_resultmsg"`
+}
+
+// GetPathRequest is the body of getPath.
+type GetPathRequest struct {
+	OrderID    string `json:"order_id"`
+	OpenID     string `json:"openid,omitempty"`
+	DeliveryID string `json:"delivery_id"`
+	WaybillID  string `json:"waybill_id"`
+}
+
+// PathItem is one tracking event.
+type PathItem struct {
+	ActionTime int64  `json:"action_time"` // Unix seconds
+	ActionType int    `json:"action_type"`
+	ActionMsg  string `json:"action_msg"`
+}
+
+// GetPathResponse is the answer of getPath.
+type GetPathResponse struct {
+	OpenID       string     `json:"openid"`
+	DeliveryID   string     `json:"delivery_id"`
+	WaybillID    string     `json:"waybill_id"`
+	PathItemNum  int        `json:"path_item_num"`
+	PathItemList []PathItem `json:"path_item_list"`
+}
+
+// GetPrinterResponse is the answer of getPrinter: the 打印员 openids.
+type GetPrinterResponse struct {
+	Count     int      `json:"count"`
+	OpenID    []string `json:"openid"`
+	TagIDList []string `json:"tagid_list"`
+}
+
+// Printer update types of updatePrinter.
+const (
+	PrinterBind   = "bind"
+	PrinterUnbind = "unbind"
+)
+
+// UpdatePrinterRequest is the body of updatePrinter.
+type UpdatePrinterRequest struct {
+	OpenID     string `json:"openid"`
+	UpdateType string `json:"update_type"`
+	// TagIDList is comma-separated without spaces, at most 10 ids ("123,456").
+	TagIDList string `json:"tagid_list,omitempty"`
+}
+
+// Sandbox courier ids for testUpdateOrder.
+const (
+	TestDeliveryID = "TEST"
+	TestBizID      = "test_biz_id"
+)
+
+// TestUpdateOrderRequest is the body of testUpdateOrder (sandbox courier only).
+type TestUpdateOrderRequest struct {
+	BizID      string `json:"biz_id"`
+	OrderID    string `json:"order_id"`
+	DeliveryID string `json:"delivery_id"`
+	WaybillID  string `json:"waybill_id"`
+	ActionTime int64  `json:"action_time"`
+	ActionType int    `json:"action_type"`
+	ActionMsg  string `json:"action_msg"`
+}

@@ -177,10 +177,7 @@ func (r *AddOrderRequest) Validate() error {
 	if r.ExpectTime < 0 {
 		c.fail("expect_time", "is negative")
 	}
-	if c.err != nil {
-		return c.err
-	}
-	return nil
+	return c.result()
 }
 
 // Validate checks the fields getOrder needs.
@@ -191,6 +188,83 @@ func (r *GetOrderRequest) Validate() error {
 	if r.PrintType != nil && *r.PrintType != PrintTypeTwoPart && *r.PrintType != PrintTypeOnePart {
 		c.fail("print_type", "is %d, must be 0 or 1", *r.PrintType)
 	}
+	return c.result()
+}
+
+func (c *checker) orderKey(orderID, deliveryID, waybillID string) {
+	c.required("order_id", orderID)
+	c.required("delivery_id", deliveryID)
+	c.required("waybill_id", waybillID)
+}
+
+// Validate checks bindAccount's fields.
+func (r *BindAccountRequest) Validate() error {
+	var c checker
+	if r.Type != BindTypeBind && r.Type != BindTypeUnbind {
+		c.fail("type", "is %q, must be bind or unbind", r.Type)
+	}
+	c.required("biz_id", r.BizID)
+	c.required("delivery_id", r.DeliveryID)
+	return c.result()
+}
+
+// Validate checks batchGetOrder's list: 1 to 100 complete keys.
+func (r *BatchGetOrderRequest) Validate() error {
+	var c checker
+	if n := len(r.OrderList); n == 0 || n > MaxBatchGetOrder {
+		c.fail("order_list", "has %d orders, must have 1 to %d", n, MaxBatchGetOrder)
+	}
+	for i, k := range r.OrderList {
+		f := fmt.Sprintf("order_list[%d].", i)
+		c.required(f+"order_id", k.OrderID)
+		c.required(f+"delivery_id", k.DeliveryID)
+		c.required(f+"waybill_id", k.WaybillID)
+	}
+	return c.result()
+}
+
+var tagListRe = regexp.MustCompile(`^[0-9]+(,[0-9]+)*$`)
+
+// Validate checks updatePrinter's fields: tagid_list is comma-separated
+// numbers without spaces, at most 10.
+func (r *UpdatePrinterRequest) Validate() error {
+	var c checker
+	c.required("openid", r.OpenID)
+	if r.UpdateType != PrinterBind && r.UpdateType != PrinterUnbind {
+		c.fail("update_type", "is %q, must be bind or unbind", r.UpdateType)
+	}
+	if r.TagIDList != "" {
+		if !tagListRe.MatchString(r.TagIDList) {
+			c.fail("tagid_list", "%q must be numbers separated by commas, no spaces", r.TagIDList)
+		} else if n := len(strings.Split(r.TagIDList, ",")); n > 10 {
+			c.fail("tagid_list", "has %d tag ids, at most 10 allowed", n)
+		}
+	}
+	return c.result()
+}
+
+// Validate checks testUpdateOrder's fields: only the TEST courier moves.
+func (r *TestUpdateOrderRequest) Validate() error {
+	var c checker
+	if r.BizID != TestBizID {
+		c.fail("biz_id", "is %q, must be %s", r.BizID, TestBizID)
+	}
+	if r.DeliveryID != TestDeliveryID {
+		c.fail("delivery_id", "is %q, must be %s", r.DeliveryID, TestDeliveryID)
+	}
+	c.required("order_id", r.OrderID)
+	c.required("waybill_id", r.WaybillID)
+	if r.ActionTime <= 0 {
+		c.fail("action_time", "is required (Unix seconds)")
+	}
+	if r.ActionType <= 0 {
+		c.fail("action_type", "is required")
+	}
+	c.required("action_msg", r.ActionMsg)
+	return c.result()
+}
+
+func (c *checker) result() error {
 	if c.err != nil {
 		return c.err
 	}
