@@ -1,0 +1,107 @@
+package sandbox
+
+import "fmt"
+
+// WeChat errcodes the sandbox answers with. The wxapi package names the ones
+// its callers act on; the rest are only needed here.
+const (
+	codeSystemError     = -1
+	codeInvalidCred     = 40001 // unknown or superseded access_token
+	codeBadGrantType    = 40002
+	codeInvalidAppID    = 40013
+	codeInvalidURL      = 40066
+	codeInvalidSecret   = 40125
+	codeTokenMissing    = 41001
+	codeAppIDMissing    = 41002
+	codeSecretMissing   = 41004
+	codeTokenExpired    = 42001
+	codeNeedPOST        = 43002
+	codeEmptyBody       = 44002
+	codeBadJSON         = 47001
+	codeCourierFail     = 9300501
+	codeBadDelivery     = 9300520
+	codeOrderRepeated   = 9300522
+	codeInvalidArgs     = 9300526
+	codeInvalidWaybill  = 9300528
+	codeInvalidShopArgs = 9300535
+)
+
+// errMessages are WeChat's own errmsg texts (before the " rid: ..." suffix),
+// so logs and screenshots of the sandbox read like the real thing.
+var errMessages = map[int]string{
+	codeSystemError:     "system error",
+	codeInvalidCred:     "invalid credential, access_token is invalid or not latest",
+	codeBadGrantType:    "invalid grant_type",
+	codeInvalidAppID:    "invalid appid",
+	codeInvalidURL:      "invalid url",
+	codeInvalidSecret:   "invalid appsecret",
+	codeTokenMissing:    "access_token missing",
+	codeAppIDMissing:    "appid missing",
+	codeSecretMissing:   "appsecret missing",
+	codeTokenExpired:    "access_token expired",
+	codeNeedPOST:        "require POST method",
+	codeEmptyBody:       "empty post data",
+	codeBadJSON:         "data format error",
+	codeCourierFail:     "delivery logic fail",
+	codeBadDelivery:     "invalid delivery id",
+	codeOrderRepeated:   "this orderid is repeated",
+	codeInvalidArgs:     "invalid args",
+	codeInvalidWaybill:  "invalid waybill_id",
+	codeInvalidShopArgs: "invalid shop args",
+}
+
+// Courier-side result codes (delivery_resultcode) seen in WeChat's answers.
+const (
+	courierBizIDError   = 10001 // "bizId check error"
+	courierSenderError  = 20002 // 寄件人/收件人信息异常
+	courierInsuredError = 20008 // SF: insured value below 100 fen
+	courierCargoEmpty   = 30001 // "cargo.detailList is empty"
+	courierFreeText     = -1    // the courier's own free-text refusal
+)
+
+// apiError is a failure answered as HTTP 200 with a non-zero errcode.
+type apiError struct {
+	Code   int
+	Detail string // extra text after WeChat's message, e.g. the bad field
+	// Courier is set for 9300501: the courier system's own code and message.
+	Courier *courierResult
+}
+
+// courierResult is the courier's delivery_resultcode/delivery_resultmsg.
+type courierResult struct {
+	Code int
+	Msg  string
+}
+
+func (e *apiError) Error() string {
+	s := fmt.Sprintf("errcode %d: %s", e.Code, e.message())
+	if e.Courier != nil {
+		s += fmt.Sprintf(" [courier %d: %s]", e.Courier.Code, e.Courier.Msg)
+	}
+	return s
+}
+
+// message is the errmsg without the request id.
+func (e *apiError) message() string {
+	m := errMessages[e.Code]
+	if m == "" {
+		m = "error"
+	}
+	if e.Detail != "" {
+		m += ": " + e.Detail
+	}
+	return m
+}
+
+// wxErr returns the plain WeChat error for code.
+func wxErr(code int) *apiError { return &apiError{Code: code} }
+
+// wxErrf returns the WeChat error for code with a hint naming what was wrong.
+func wxErrf(code int, format string, args ...any) *apiError {
+	return &apiError{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// courierErr is a 9300501 "delivery logic fail" carrying the courier's answer.
+func courierErr(code int, msg string) *apiError {
+	return &apiError{Code: codeCourierFail, Courier: &courierResult{Code: code, Msg: msg}}
+}
