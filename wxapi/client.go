@@ -141,11 +141,18 @@ func (c *Client) send(ctx context.Context, endpoint, method, path string, query 
 	if resp.StatusCode() != http.StatusOK {
 		return fmt.Errorf("wechat %s: HTTP %d: %s", endpoint, resp.StatusCode(), snippet(raw))
 	}
+	err = decodeAnswer(endpoint, raw, out)
+	c.log.Debug("wechat call", "endpoint", endpoint, "errcode", Code(err), "ms", time.Since(start).Milliseconds())
+	return err
+}
+
+// decodeAnswer turns an HTTP 200 body into out, or into an *Error when it
+// carries a non-zero errcode.
+func decodeAnswer(endpoint string, raw []byte, out any) error {
 	var st status
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return fmt.Errorf("wechat %s: malformed answer: %w: %s", endpoint, err, snippet(raw))
 	}
-	c.log.Debug("wechat call", "endpoint", endpoint, "errcode", st.ErrCode, "ms", time.Since(start).Milliseconds())
 	if err := st.err(endpoint); err != nil {
 		return err
 	}

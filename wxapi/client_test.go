@@ -18,7 +18,7 @@ import (
 
 // fixture reads a sample payload copied from the shared spec
 // (../shared/spec/fixtures; see testdata/fixtures/README.md for sources).
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "fixtures", name))
 	if err != nil {

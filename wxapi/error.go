@@ -3,6 +3,7 @@ package wxapi
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error is a failure WeChat reported with a non-zero errcode. It keeps the
@@ -108,6 +109,17 @@ var messages = map[int]string{
 	9300531:               "账号或密码错误 / account or password wrong",
 	CodeInvalidShop:       "shop 参数无效 / invalid shop arguments",
 	40199:                 "运单号不存在 / waybill does not exist",
+	40002:                 "grant_type 必须是 client_credential / grant_type must be client_credential",
+	41002:                 "缺少 AppID / appid missing",
+	41004:                 "缺少 AppSecret / secret missing",
+	43002:                 "需要 POST 请求 / POST required",
+	44002:                 "POST 数据为空 / empty POST body",
+	40033:                 "请求含非法 \\uxxxx 字符 / request contains illegal \\uxxxx characters",
+	40066:                 "接口地址无效 / invalid API url",
+	9300517:               "update_type 无效 / invalid update_type",
+	9300530:               "要解绑的账号不存在 / the account to unbind does not exist",
+	9300532:               "绑定已提交，审核中 / bind submitted, under review",
+	9909001:               "系统临时故障，请先查询订单再重试 / transient failure: look the order up before retrying",
 	930561:                "参数错误 / argument error",
 	930563:                "订单不存在 / order does not exist",
 }
@@ -115,3 +127,16 @@ var messages = map[int]string{
 // Message returns the operator-facing text for an errcode, or "" when the
 // code is not known.
 func Message(code int) string { return messages[code] }
+
+// RetryAfter is how long to wait before the same request may succeed: until
+// the next minute for the per-minute quota, a moment for a busy system, and
+// 0 (never) for everything else, including the daily quota.
+func (e *Error) RetryAfter(now time.Time) time.Duration {
+	switch e.Code {
+	case CodeMinuteQuota:
+		return now.Truncate(time.Minute).Add(time.Minute).Sub(now)
+	case CodeBusy:
+		return time.Second
+	}
+	return 0
+}

@@ -194,3 +194,38 @@ func (t StaticToken) Token(context.Context) (string, error) { return string(t), 
 
 // Invalidate does nothing: a static token cannot be refreshed here.
 func (t StaticToken) Invalidate(string) {}
+
+// FuncTokens adapts a function to a TokenSource, for a third-party platform
+// whose server hands out authorizer_access_tokens: Fetch is called when the
+// cached token is missing or was rejected, never concurrently.
+type FuncTokens struct {
+	Fetch func(ctx context.Context, rejected string) (token string, err error)
+
+	mu       sync.Mutex
+	token    string
+	rejected string
+}
+
+// Token returns the cached token or calls Fetch.
+func (f *FuncTokens) Token(ctx context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.token != "" {
+		return f.token, nil
+	}
+	t, err := f.Fetch(ctx, f.rejected)
+	if err != nil {
+		return "", err
+	}
+	f.token = t
+	return t, nil
+}
+
+// Invalidate forgets token so the next Token call fetches again.
+func (f *FuncTokens) Invalidate(token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.token == token {
+		f.token, f.rejected = "", token
+	}
+}
