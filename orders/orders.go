@@ -30,6 +30,7 @@ const (
 	StatusSubmitting = store.StatusSubmitting
 	StatusPlaced     = store.StatusPlaced
 	StatusFailed     = store.StatusFailed
+	StatusCancelled  = store.StatusCancelled
 )
 
 // ErrUnknownOutcome means WeChat may or may not have issued a waybill (a

@@ -16,6 +16,7 @@ const (
 	StatusSubmitting = "submitting" // stored, addOrder sent or about to be
 	StatusPlaced     = "placed"     // WeChat issued a waybill
 	StatusFailed     = "failed"     // WeChat refused; no waybill exists
+	StatusCancelled  = "cancelled"  // the waybill was cancelled; history is kept
 )
 
 // KV is one entry of a waybill's waybill_data.
@@ -46,9 +47,18 @@ type Order struct {
 	ErrorMsg      string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// TrackStatus is the stage of the latest path event (see Track*), with
+	// its time and message.
+	TrackStatus string
+	TrackTime   time.Time
+	TrackMsg    string
 }
 
-const orderColumns = `order_id, delivery_id, biz_id, service_type, service_name, status,
+const orderColumns = insertColumns + `, track_status, track_time, track_msg`
+
+// insertColumns are the columns a new order is written with; tracking
+// columns start empty.
+const insertColumns = `order_id, delivery_id, biz_id, service_type, service_name, status,
 	waybill_id, waybill_data, print_html, request, receiver_name, receiver_phone,
 	receiver_city, error_code, error_msg, created_at, updated_at`
 
@@ -69,7 +79,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 	o.UpdatedAt = o.CreatedAt
 	// An order WeChat refused left no waybill behind, so its order_id may be
 	// submitted again (with corrected data); any other existing row wins.
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
+	res, err := db.sql.ExecContext(ctx, `INSERT INTO orders (`+insertColumns+`)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(order_id) DO UPDATE SET
 			delivery_id = excluded.delivery_id, biz_id = excluded.biz_id,
@@ -79,7 +89,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 			request = excluded.request, receiver_name = excluded.receiver_name,
 			receiver_phone = excluded.receiver_phone, receiver_city = excluded.receiver_city,
 			error_code = excluded.error_code, error_msg = excluded.error_msg,
-			updated_at = excluded.updated_at
+			updated_at = excluded.updated_at, track_status = '', track_time = 0, track_msg = '', path_version = 0
 		WHERE orders.status = '`+StatusFailed+`'`,
 		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, o.Status,
 		o.WaybillID, string(data), o.PrintHTML, string(o.Request), o.ReceiverName, o.ReceiverPhone,
@@ -233,10 +243,10 @@ type scanner interface{ Scan(dest ...any) error }
 func scanOrder(r scanner) (*Order, error) {
 	var o Order
 	var data, req string
-	var created, updated int64
+	var created, updated, tracked int64
 	err := r.Scan(&o.OrderID, &o.DeliveryID, &o.BizID, &o.ServiceType, &o.ServiceName, &o.Status,
 		&o.WaybillID, &data, &o.PrintHTML, &req, &o.ReceiverName, &o.ReceiverPhone,
-		&o.ReceiverCity, &o.ErrorCode, &o.ErrorMsg, &created, &updated)
+		&o.ReceiverCity, &o.ErrorCode, &o.ErrorMsg, &created, &updated, &o.TrackStatus, &tracked, &o.TrackMsg)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +256,9 @@ func scanOrder(r scanner) (*Order, error) {
 	o.Request = json.RawMessage(req)
 	o.CreatedAt = time.UnixMilli(created)
 	o.UpdatedAt = time.UnixMilli(updated)
+	if tracked > 0 {
+		o.TrackTime = time.Unix(tracked, 0)
+	}
 	return &o, nil
 }
 
@@ -258,4 +271,12 @@ func nonNil(kv []KV) []KV {
 		return []KV{}
 	}
 	return kv
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
 }

@@ -94,6 +94,23 @@ var migrations = []string{
 	CREATE INDEX orders_waybill ON orders(waybill_id);
 	CREATE INDEX orders_created ON orders(created_at);
 	CREATE INDEX orders_status ON orders(status, created_at);`,
+	// 2: tracking. Each path event is stored once; the order keeps the stage
+	// of its latest event so lists need no join.
+	`CREATE TABLE path_events (
+		id          INTEGER PRIMARY KEY,
+		order_id    TEXT NOT NULL REFERENCES orders(order_id),
+		action_time INTEGER NOT NULL,
+		action_type INTEGER NOT NULL,
+		action_msg  TEXT NOT NULL,
+		source      TEXT NOT NULL,
+		received_at INTEGER NOT NULL,
+		UNIQUE (order_id, action_time, action_type, action_msg)
+	);
+	CREATE INDEX path_events_order ON path_events(order_id, action_time);
+	ALTER TABLE orders ADD COLUMN track_status TEXT NOT NULL DEFAULT '';
+	ALTER TABLE orders ADD COLUMN track_time INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE orders ADD COLUMN track_msg TEXT NOT NULL DEFAULT '';
+	ALTER TABLE orders ADD COLUMN path_version INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the schema version this build writes.

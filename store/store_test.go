@@ -166,3 +166,37 @@ func TestListOrdersSearch(t *testing.T) {
 		})
 	}
 }
+
+func TestPathEventsStoredOnceAndVersioned(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	db.CreateOrder(ctx, sampleOrder("P1", "张三", "13812345678", time.Now()))
+	t0 := time.Unix(1763800000, 0)
+	evs := []PathEvent{{t0, 100001, "揽收", "getPath"}, {t0.Add(time.Hour), 200001, "运输中", "getPath"}}
+	if n, err := db.AddPathEvents(ctx, "P1", 0, evs); err != nil || n != 2 {
+		t.Fatalf("first add: %d %v", n, err)
+	}
+	// The same events polled again, plus one new: only the new one is stored.
+	evs = append(evs, PathEvent{t0.Add(2 * time.Hour), 300002, "派送中", "push"})
+	if n, err := db.AddPathEvents(ctx, "P1", 3, evs); err != nil || n != 1 {
+		t.Fatalf("second add: %d %v", n, err)
+	}
+	// An older push arriving late is ignored.
+	if n, err := db.AddPathEvents(ctx, "P1", 2, []PathEvent{{t0.Add(5 * time.Hour), 300003, "签收", "push"}}); err != nil || n != 0 {
+		t.Fatalf("stale push: %d %v", n, err)
+	}
+	got, err := db.PathEvents(ctx, "P1")
+	if err != nil || len(got) != 3 || got[2].ActionType != 300002 || got[0].ActionMsg != "揽收" {
+		t.Fatalf("events %+v %v", got, err)
+	}
+	if err := db.SetTrack(ctx, "P1", "out_for_delivery", got[2].ActionTime, got[2].ActionMsg); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := db.Order(ctx, "P1")
+	if o.TrackStatus != "out_for_delivery" || !o.TrackTime.Equal(t0.Add(2*time.Hour)) || o.TrackMsg != "派送中" {
+		t.Fatalf("order tracking %+v", o)
+	}
+	if _, err := db.AddPathEvents(ctx, "nope", 0, evs); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("events for an unknown order: %v", err)
+	}
+}
