@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"waybilldesk/desk"
 	"waybilldesk/wxapi"
@@ -33,6 +34,7 @@ type env struct {
 	json   bool
 	debug  bool
 	gui    GUI
+	outMu  sync.Mutex // serialises lines written by concurrent handlers
 }
 
 // globals binds the global flags to fs; they are accepted before and after
@@ -56,10 +58,16 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"couriers", "couriers", "list couriers, their service types and bound accounts", runCouriers},
-		{"order", "order place --file F | get ID | list [--search Q] [--status S] [--limit N] | reconcile [ID]", "place and look up orders", runOrder},
+		{"accounts", "accounts", "courier accounts bound to the mini program, with status and quota", runAccounts},
+		{"bind", "bind --delivery-id D --biz-id B [--password P] [--remark-content R] [--unbind]", "bind or unbind a courier account", runBind},
+		{"quota", "quota [--delivery-id D --biz-id B]", "e-waybill balance of franchise accounts", runQuota},
+		{"order", "order place --file F | get ID [--remote] | list [--search Q] [--status S] [--limit N] | cancel ID | path ID | batch ID... | reconcile [ID]", "place, look up, track and cancel orders", runOrder},
 		{"print", "print ORDER_ID --to pdf:FILE [--size 100x180]", "print an order's label", runPrint},
 		{"render", "render --html FILE (--pdf OUT | --png OUT) [--size 100x180] [--dpi 203]", "render a label HTML file", runRender},
-		{"sandbox", "sandbox --listen ADDR [--state FILE]", "serve the fake WeChat platform over HTTP", runSandbox},
+		{"operators", "operators list | add --openid O [--tagid-list 1,2] | remove --openid O", "printer operators (打印员) of WeChat's PC label software", runOperators},
+		{"notify", "notify follow|trace --file F | query --waybill-token T | update-goods --waybill-token T --file F [--family follow|trace]", "buyer notices through WeChat", runNotify},
+		{"events", "events serve --listen ADDR --token T [--aes-key K --appid A]", "receive WeChat's pushes, print each verified event as a JSON line", runEvents},
+		{"sandbox", "sandbox --listen ADDR [--state FILE] (see sandbox --help)", "serve the fake WeChat platform over HTTP", runSandbox},
 		{"version", "version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "waybilldesk", Version); return nil }},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"waybilldesk/desk"
 	"waybilldesk/orders"
 	"waybilldesk/wxapi"
 )
@@ -25,6 +26,12 @@ func runOrder(e *env, args []string) error {
 		return runOrderList(e, args[1:])
 	case "reconcile":
 		return runOrderReconcile(e, args[1:])
+	case "cancel":
+		return runOrderCancel(e, args[1:])
+	case "path":
+		return runOrderPath(e, args[1:])
+	case "batch":
+		return runOrderBatch(e, args[1:])
 	}
 	return usagef("order: unknown sub-command %q", args[0])
 }
@@ -110,6 +117,11 @@ func runOrderPlace(e *env, args []string) error {
 
 func runOrderGet(e *env, args []string) error {
 	fs := flag.NewFlagSet("order get", flag.ContinueOnError)
+	remote := fs.Bool("remote", false, "ask WeChat (getOrder) instead of the history")
+	var key wxapi.GetOrderRequest
+	fs.StringVar(&key.DeliveryID, "delivery-id", "", "with --remote, for an order not in the history")
+	fs.StringVar(&key.WaybillID, "waybill-id", "", "with --remote, the waybill id if known")
+	printType := fs.Int("print-type", -1, "with --remote: 1 one-part label, 0 two-part (default)")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -122,6 +134,9 @@ func runOrderGet(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if *remote {
+		return remoteGet(e, d.Orders, d.API, pos[0], key, *printType)
+	}
 	o, err := d.Orders.Find(e.ctx, pos[0])
 	if err != nil {
 		return err
@@ -205,4 +220,136 @@ func runOrderReconcile(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s %s %s\n", o.OrderID, o.Status, o.WaybillID)
 	}
 	return nil
+}
+
+// remoteGet prints WeChat's getOrder answer for an order of the history or
+// for the key given by flags.
+func remoteGet(e *env, svc *orders.Service, api *wxapi.Client, id string, key wxapi.GetOrderRequest, printType int) error {
+	key.OrderID = id
+	if o, err := svc.Find(e.ctx, id); err == nil {
+		key = wxapi.GetOrderRequest{OrderID: o.OrderID, DeliveryID: o.DeliveryID, WaybillID: o.WaybillID}
+	} else if key.DeliveryID == "" {
+		return fmt.Errorf("order get --remote: %s is not in the history: give --delivery-id", id)
+	}
+	if printType >= 0 {
+		key.PrintType = &printType
+	}
+	resp, err := api.GetOrder(e.ctx, &key)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(resp)
+	}
+	status := "normal"
+	if resp.OrderStatus == wxapi.OrderStatusCancelled {
+		status = "cancelled"
+	}
+	fmt.Fprintf(e.stdout, "order_id     %s\nwaybill_id   %s\ndelivery_id  %s\norder_status %d (%s)\nprint_html   %d bytes (base64)\n",
+		resp.OrderID, resp.WaybillID, resp.DeliveryID, resp.OrderStatus, status, len(resp.PrintHTML))
+	for _, kv := range resp.WaybillData {
+		fmt.Fprintf(e.stdout, "  %s = %s\n", kv.Key, kv.Value)
+	}
+	return nil
+}
+
+func runOrderCancel(e *env, args []string) error {
+	fs := flag.NewFlagSet("order cancel", flag.ContinueOnError)
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("order cancel: want one ORDER_ID or waybill id")
+	}
+	return e.withDesk(func(d *desk.Desk) error {
+		o, err := d.Orders.Cancel(e.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(toJSON(o))
+		}
+		fmt.Fprintf(e.stdout, "%s (%s) cancelled\n", o.OrderID, o.WaybillID)
+		return nil
+	})
+}
+
+func runOrderPath(e *env, args []string) error {
+	fs := flag.NewFlagSet("order path", flag.ContinueOnError)
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("order path: want one ORDER_ID or waybill id")
+	}
+	return e.withDesk(func(d *desk.Desk) error {
+		o, events, err := d.Orders.Path(e.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if e.json {
+			items := []wxapi.PathItem{}
+			for _, ev := range events {
+				items = append(items, wxapi.PathItem{ActionTime: ev.ActionTime.Unix(), ActionType: ev.ActionType, ActionMsg: ev.ActionMsg})
+			}
+			return e.printJSON(map[string]any{"order_id": o.OrderID, "waybill_id": o.WaybillID, "delivery_id": o.DeliveryID,
+				"track_status": o.TrackStatus, "path_item_num": len(items), "path_item_list": items})
+		}
+		fmt.Fprintf(e.stdout, "%s %s %s: %s\n", o.OrderID, o.DeliveryID, o.WaybillID, orStr(o.TrackStatus, "no tracking yet"))
+		for _, ev := range events {
+			fmt.Fprintf(e.stdout, "  %s  %d  %s\n", ev.ActionTime.Format("2006-01-02 15:04"), ev.ActionType, ev.ActionMsg)
+		}
+		return nil
+	})
+}
+
+func runOrderBatch(e *env, args []string) error {
+	fs := flag.NewFlagSet("order batch", flag.ContinueOnError)
+	file := fs.String("file", "", "JSON body of batchGetOrder ({\"order_list\":[{order_id, delivery_id, waybill_id}]}); or give order ids")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if (*file == "") == (len(pos) == 0) {
+		return usagef("order batch: give --file or order ids from the history")
+	}
+	return e.withDesk(func(d *desk.Desk) error {
+		var req wxapi.BatchGetOrderRequest
+		if *file != "" {
+			if err := readJSONFile(*file, &req); err != nil {
+				return err
+			}
+		}
+		for _, id := range pos {
+			o, err := d.Orders.Find(e.ctx, id)
+			if err != nil {
+				return err
+			}
+			req.OrderList = append(req.OrderList, wxapi.OrderKey{OrderID: o.OrderID, DeliveryID: o.DeliveryID, WaybillID: o.WaybillID})
+		}
+		resp, err := d.API.BatchGetOrder(e.ctx, &req)
+		if err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(resp)
+		}
+		for _, o := range resp.OrderList {
+			state := "ok"
+			if err := o.Err(); err != nil {
+				state = err.Error()
+			}
+			fmt.Fprintf(e.stdout, "%s %s %s status=%d label=%dB %s\n", o.OrderID, o.DeliveryID, o.WaybillID, o.OrderStatus, len(o.PrintHTML), state)
+		}
+		return nil
+	})
+}
+
+func orStr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }

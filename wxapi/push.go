@@ -136,7 +136,7 @@ func (h *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 		if err := h.Crypto.VerifyURL(q.Get("signature"), ts, nonce); err != nil {
-			http.Error(w, err.Error(), http.StatusForbidden)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
 		io.WriteString(w, q.Get("echostr"))
@@ -171,7 +171,7 @@ func (h *PushHandler) open(r *http.Request) ([]byte, int, error) {
 	q := r.URL.Query()
 	ts, nonce := q.Get("timestamp"), q.Get("nonce")
 	if err := h.fresh(ts, nonce); err != nil {
-		return nil, http.StatusForbidden, err
+		return nil, http.StatusUnauthorized, err
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPushBody))
 	if err != nil {
@@ -179,7 +179,7 @@ func (h *PushHandler) open(r *http.Request) ([]byte, int, error) {
 	}
 	if q.Get("encrypt_type") != "aes" {
 		if err := h.Crypto.VerifyURL(q.Get("signature"), ts, nonce); err != nil {
-			return nil, http.StatusForbidden, err
+			return nil, http.StatusUnauthorized, err
 		}
 		return body, 0, nil
 	}
@@ -192,7 +192,7 @@ func (h *PushHandler) open(r *http.Request) ([]byte, int, error) {
 	}
 	plain, err := h.Crypto.Open(q.Get("msg_signature"), ts, nonce, envelope.Encrypt)
 	if err != nil {
-		return nil, http.StatusForbidden, err
+		return nil, http.StatusUnauthorized, err
 	}
 	return plain, 0, nil
 }

@@ -195,7 +195,7 @@ func TestPushHandlerURLVerification(t *testing.T) {
 		t.Fatalf("echostr answer %d %q", resp.StatusCode, buf[:n])
 	}
 	resp, _ = http.Get(srv.URL + "?signature=0000&timestamp=1714036504&nonce=1514711492&echostr=1")
-	if resp.StatusCode != http.StatusForbidden {
+	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("forged echostr check answered %d", resp.StatusCode)
 	}
 }
@@ -230,17 +230,17 @@ func TestPushHandlerPlainAndSafeMode(t *testing.T) {
 			t.Fatalf("safe mode %s delivered %+v", name, ev)
 		}
 		// The same request again is a replay.
-		if code, _ = post(t, srv.URL, q, string(envelope)); code != http.StatusForbidden {
+		if code, _ = post(t, srv.URL, q, string(envelope)); code != http.StatusUnauthorized {
 			t.Fatalf("replayed push answered %d", code)
 		}
 	}
 
 	body := string(fixture(t, "add_express_path.event.json"))
 	old := "1763799000" // more than five minutes ago
-	if code, _ := post(t, srv.URL, url.Values{"signature": {Signature(token, old, "n")}, "timestamp": {old}, "nonce": {"n"}}, body); code != http.StatusForbidden {
+	if code, _ := post(t, srv.URL, url.Values{"signature": {Signature(token, old, "n")}, "timestamp": {old}, "nonce": {"n"}}, body); code != http.StatusUnauthorized {
 		t.Fatalf("stale push answered %d", code)
 	}
-	if code, _ := post(t, srv.URL, url.Values{"signature": {"forged"}, "timestamp": {ts}, "nonce": {"f"}}, body); code != http.StatusForbidden {
+	if code, _ := post(t, srv.URL, url.Values{"signature": {"forged"}, "timestamp": {ts}, "nonce": {"f"}}, body); code != http.StatusUnauthorized {
 		t.Fatalf("forged push answered %d", code)
 	}
 	select {

@@ -1,0 +1,338 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"waybilldesk/desk"
+	"waybilldesk/wxapi"
+)
+
+// Commands that talk to WeChat's endpoints directly (accounts, quota,
+// operators, buyer notices). Flags carrying a WeChat field are named after
+// it with dashes; bodies come with --file.
+
+// withDesk opens the desk for a command and closes it afterwards.
+func (e *env) withDesk(run func(d *desk.Desk) error) error {
+	d, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return run(d)
+}
+
+// readJSONFile decodes a request body file, refusing unknown fields.
+func readJSONFile(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func unixTime(sec int64) string {
+	if sec <= 0 {
+		return "-"
+	}
+	return time.Unix(sec, 0).Format("2006-01-02 15:04")
+}
+
+func runAccounts(e *env, args []string) error {
+	fs := flag.NewFlagSet("accounts", flag.ContinueOnError)
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	return e.withDesk(func(d *desk.Desk) error {
+		resp, err := d.API.GetAllAccount(e.ctx)
+		if err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(resp)
+		}
+		status := map[int]string{0: "bound", 1: "reviewing", 2: "failed", 3: "unbound"}
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "DELIVERY_ID\tBIZ_ID\tALIAS\tSTATUS\tQUOTA_NUM\tQUOTA_UPDATED")
+		for _, a := range resp.List {
+			st := status[a.StatusCode]
+			if st == "" {
+				st = fmt.Sprint(a.StatusCode)
+			}
+			if a.RemarkWrongMsg != "" {
+				st += " (" + a.RemarkWrongMsg + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", a.DeliveryID, a.BizID, a.Alias, st, a.QuotaNum, unixTime(a.QuotaUpdateTime))
+		}
+		return tw.Flush()
+	})
+}
+
+func runBind(e *env, args []string) error {
+	fs := flag.NewFlagSet("bind", flag.ContinueOnError)
+	var req wxapi.BindAccountRequest
+	fs.StringVar(&req.DeliveryID, "delivery-id", "", "courier id, e.g. YTO")
+	fs.StringVar(&req.BizID, "biz-id", "", "courier customer code")
+	fs.StringVar(&req.Password, "password", "", "courier customer password (not needed for EMS, SF, JD)")
+	fs.StringVar(&req.RemarkContent, "remark-content", "", "EMS review remark: 电话：… 联系人：… 服务类型：… 发货地址：…")
+	unbind := fs.Bool("unbind", false, "unbind instead of bind")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	req.Type = wxapi.BindTypeBind
+	if *unbind {
+		req.Type = wxapi.BindTypeUnbind
+	}
+	if err := req.Validate(); err != nil {
+		return usagef("bind: %v", err)
+	}
+	return e.withDesk(func(d *desk.Desk) error {
+		if err := d.API.BindAccount(e.ctx, &req); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s %s %s: ok\n", req.Type, req.DeliveryID, req.BizID)
+		return nil
+	})
+}
+
+func runQuota(e *env, args []string) error {
+	fs := flag.NewFlagSet("quota", flag.ContinueOnError)
+	var req wxapi.GetQuotaRequest
+	fs.StringVar(&req.DeliveryID, "delivery-id", "", "courier id (default: every franchise account)")
+	fs.StringVar(&req.BizID, "biz-id", "", "courier customer code")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	return e.withDesk(func(d *desk.Desk) error {
+		var keys []wxapi.GetQuotaRequest
+		if req.DeliveryID != "" || req.BizID != "" {
+			keys = append(keys, req)
+		} else {
+			couriers, err := d.Orders.Couriers(e.ctx, true)
+			if err != nil {
+				return err
+			}
+			for _, c := range couriers {
+				for _, a := range c.Accounts {
+					if a.HasQuota {
+						keys = append(keys, wxapi.GetQuotaRequest{DeliveryID: c.DeliveryID, BizID: a.BizID})
+					}
+				}
+			}
+		}
+		type row struct {
+			DeliveryID string `json:"delivery_id"`
+			BizID      string `json:"biz_id"`
+			QuotaNum   int    `json:"quota_num"`
+		}
+		var rows []row
+		for _, k := range keys {
+			resp, err := d.API.GetQuota(e.ctx, &k)
+			if err != nil {
+				return fmt.Errorf("quota of %s %s: %w", k.DeliveryID, k.BizID, err)
+			}
+			rows = append(rows, row{k.DeliveryID, k.BizID, resp.QuotaNum})
+		}
+		if e.json {
+			if rows == nil {
+				rows = []row{}
+			}
+			return e.printJSON(rows)
+		}
+		for _, r := range rows {
+			fmt.Fprintf(e.stdout, "%-6s %-16s %d\n", r.DeliveryID, r.BizID, r.QuotaNum)
+		}
+		return nil
+	})
+}
+
+func runOperators(e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("operators: want list, add or remove")
+	}
+	fs := flag.NewFlagSet("operators "+args[0], flag.ContinueOnError)
+	var req wxapi.UpdatePrinterRequest
+	fs.StringVar(&req.OpenID, "openid", "", "the operator's openid")
+	fs.StringVar(&req.TagIDList, "tagid-list", "", "platform apps: tag ids, comma-separated without spaces (at most 10)")
+	if _, err := e.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "list":
+		return e.withDesk(func(d *desk.Desk) error {
+			resp, err := d.API.GetPrinter(e.ctx)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(resp)
+			}
+			for _, o := range resp.OpenID {
+				fmt.Fprintln(e.stdout, o)
+			}
+			if len(resp.TagIDList) > 0 {
+				fmt.Fprintln(e.stdout, "tagid_list:", strings.Join(resp.TagIDList, ","))
+			}
+			return nil
+		})
+	case "add", "remove":
+		req.UpdateType = wxapi.PrinterBind
+		if args[0] == "remove" {
+			req.UpdateType = wxapi.PrinterUnbind
+		}
+		if err := req.Validate(); err != nil {
+			return usagef("operators %s: %v", args[0], err)
+		}
+		return e.withDesk(func(d *desk.Desk) error {
+			if err := d.API.UpdatePrinter(e.ctx, &req); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s %s: ok\n", req.UpdateType, req.OpenID)
+			return nil
+		})
+	}
+	return usagef("operators: unknown sub-command %q", args[0])
+}
+
+func runNotify(e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("notify: want follow, trace, query or update-goods")
+	}
+	fs := flag.NewFlagSet("notify "+args[0], flag.ContinueOnError)
+	file := fs.String("file", "", "request body (JSON): follow/trace: the waybill and goods; update-goods: goods_info")
+	token := fs.String("waybill-token", "", "waybill_token returned by follow or trace")
+	openID := fs.String("openid", "", "the buyer's openid")
+	family := fs.String("family", "follow", "for query and update-goods: follow (follow_waybill) or trace (trace_waybill)")
+	if _, err := e.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	fam := wxapi.NoticeFollow
+	switch {
+	case args[0] == "trace", *family == "trace":
+		fam = wxapi.NoticeTrace
+	case *family != "follow":
+		return usagef("notify: --family must be follow or trace")
+	}
+	var run func(d *desk.Desk) error
+	switch args[0] {
+	case "follow", "trace":
+		if *file == "" {
+			return usagef("notify %s: --file is required", args[0])
+		}
+		var req wxapi.FollowRequest
+		if err := readJSONFile(*file, &req); err != nil {
+			return err
+		}
+		if *openID != "" {
+			req.OpenID = *openID
+		}
+		run = func(d *desk.Desk) error {
+			resp, err := d.API.Follow(e.ctx, fam, &req)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(resp)
+			}
+			fmt.Fprintln(e.stdout, "waybill_token", resp.WaybillToken)
+			return nil
+		}
+	case "query":
+		if *token == "" {
+			return usagef("notify query: --waybill-token is required")
+		}
+		run = func(d *desk.Desk) error {
+			resp, err := d.API.QueryTrace(e.ctx, fam, &wxapi.QueryTraceRequest{WaybillToken: *token, OpenID: *openID})
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(resp)
+			}
+			fmt.Fprintf(e.stdout, "waybill_id %s\nstatus     %d %s\ncourier    %s %s\n", resp.WaybillInfo.WaybillID,
+				resp.WaybillInfo.Status, noticeStatus(resp.WaybillInfo.Status), resp.DeliveryInfo.DeliveryID, resp.DeliveryInfo.DeliveryName)
+			return nil
+		}
+	case "update-goods":
+		if *token == "" || *file == "" {
+			return usagef("notify update-goods: --waybill-token and --file are required")
+		}
+		var goods wxapi.GoodsInfo
+		if err := readJSONFile(*file, &goods); err != nil {
+			return err
+		}
+		run = func(d *desk.Desk) error {
+			err := d.API.UpdateGoods(e.ctx, fam, &wxapi.UpdateGoodsRequest{WaybillToken: *token, OpenID: *openID, GoodsInfo: goods})
+			if err == nil {
+				fmt.Fprintln(e.stdout, "goods updated")
+			}
+			return err
+		}
+	default:
+		return usagef("notify: unknown sub-command %q", args[0])
+	}
+	return e.withDesk(run)
+}
+
+func noticeStatus(s int) string {
+	names := []string{"运单不存在或未揽收 not found / not collected", "已揽件 collected", "运输中 in transit",
+		"派件中 out for delivery", "已签收 signed", "异常 exception", "代签收 signed by proxy"}
+	if s >= 0 && s < len(names) {
+		return names[s]
+	}
+	return "unknown"
+}
+
+func runEvents(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "serve" {
+		return usagef("events: want serve")
+	}
+	fs := flag.NewFlagSet("events serve", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8090", "address to receive WeChat's pushes on")
+	token := fs.String("token", "", "the message-push Token configured in the mini program")
+	aesKey := fs.String("aes-key", "", "EncodingAESKey (43 characters) for safe mode")
+	prevKey := fs.String("previous-aes-key", "", "the EncodingAESKey before the last rotation, still accepted")
+	apply := fs.Bool("apply", true, "store add_express_path events in the history when the order is there")
+	if _, err := e.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *token == "" {
+		return usagef("events serve: --token is required")
+	}
+	return serveEvents(e, *listen, *token, *aesKey, *prevKey, *apply)
+}
+
+// printEventLine prints verified events, one JSON line each, safe for concurrent pushes.
+func printEventLine(e *env, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	fmt.Fprintln(e.stdout, string(b))
+}
+
+// eventJSON turns a decrypted push body into one JSON object: JSON bodies
+// as they are, XML bodies as their header with the XML kept beside.
+func eventJSON(h wxapi.EventHeader, body []byte) any {
+	var m map[string]any
+	if json.Unmarshal(body, &m) == nil {
+		return m
+	}
+	return struct {
+		wxapi.EventHeader
+		XML string `json:"xml"`
+	}{h, string(body)}
+}
