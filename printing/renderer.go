@@ -1,0 +1,705 @@
+// Package printing turns the e-waybill HTML that WeChat returns (print_html)
+// into a one-page PDF or a printer-resolution PNG, with a headless
+// Chromium-family browser driven by chromedp.
+//
+// A browser takes 0.15 to 0.5 s to start and a warm tab renders a label in
+// about 25 ms (platform.md, section 4), so a Renderer keeps one browser and a
+// small pool of tabs alive and reuses them, restarting the browser when it
+// dies, when a tab cannot be cleaned up, or after many labels to bound its
+// memory.
+package printing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Defaults and limits. They are here and not in Options because nobody should
+// need to tune them; they say why they have the value they have.
+const (
+	// defaultTimeout is generous: a label renders in tens of milliseconds,
+	// and 20 s covers the cold start of a browser on a slow PC with room to
+	// spare, yet is short enough that a stuck label does not stall a queue.
+	defaultTimeout = 20 * time.Second
+	// defaultTabs matches the two cores of the machines the app runs on:
+	// more tabs than cores adds memory and no speed (platform.md).
+	defaultTabs = 2
+	// maxTabs caps Options.Tabs; each tab is a renderer process of its own.
+	maxTabs = 16
+	// defaultRestartAfter bounds the memory a long-lived browser collects
+	// (caches, fragmentation) at the cost of one 0.2 s restart per 500 labels.
+	defaultRestartAfter = 500
+	// startTimeout bounds a browser start that hangs, which a render's
+	// deadline cannot do on its own: the start outlives the render that
+	// asked for it, so other renders can use the browser.
+	startTimeout = 30 * time.Second
+	// cleanupTimeout bounds the work on a tab after a render: resetting it
+	// for reuse, or stopping its script and closing it.
+	cleanupTimeout = 5 * time.Second
+	// minDPI and maxDPI bound PNG resolution: below 50 dpi a barcode cannot
+	// be read, and above 600 dpi a large label makes an image of hundreds of
+	// megabytes that no label printer needs.
+	minDPI = 50
+	maxDPI = 600
+)
+
+// ErrTimeout is wrapped by the error of a render that did not finish before
+// its deadline (Options.Timeout, or the context's if earlier). The same error
+// also wraps context.DeadlineExceeded. The usual causes are a script in the
+// template that never ends or an allowed resource that never loads.
+var ErrTimeout = errors.New("label render timed out")
+
+// ErrEmptyHTML is returned for a render of empty or blank HTML, without
+// starting a browser: an empty print_html means the order call went wrong and
+// printing a blank label would hide that.
+var ErrEmptyHTML = errors.New("label HTML is empty")
+
+// ErrClosed is returned by a render after Close.
+var ErrClosed = errors.New("renderer is closed")
+
+// Options configures a Renderer. The zero value is ready to use.
+type Options struct {
+	// BrowserPath is the browser program; "" means FindBrowser().
+	BrowserPath string
+	// Timeout limits each render, including a browser start; default 20s.
+	Timeout time.Duration
+	// Tabs is how many labels render at the same time; default 2, at most 16.
+	Tabs int
+	// Logger receives browser starts, restarts and blocked requests; nil
+	// means slog.Default(). Label HTML is never logged: it holds names,
+	// phone numbers and addresses.
+	Logger *slog.Logger
+	// AllowHosts lists hosts (besides data: and about:) a label may load resources from; default none.
+	// An entry "host" allows any port, "host:port" one port.
+	AllowHosts []string
+}
+
+// Renderer renders labels with one long-lived browser and a bounded pool of
+// tabs. It is safe for concurrent use. Create it with NewRenderer and stop it
+// with Close.
+type Renderer struct {
+	opts         Options
+	log          *slog.Logger
+	policy       hostPolicy
+	slots        chan struct{} // one token per tab in use; bounds concurrency across browser restarts
+	restartAfter int           // renders per browser; a field so tests can lower it
+
+	mu       sync.Mutex
+	cur      *browserProc // the browser new renders use; nil before the first start and after a retirement
+	starting *startCall   // the start in progress, shared by everyone who waits for a browser
+	closed   bool
+	gen      int            // browser generation, for logs
+	execPath string         // resolved browser path, cached after the first successful start
+	bg       sync.WaitGroup // tab cleanups, browser starts and shutdowns still running
+}
+
+// browserProc is one browser process and the tabs opened in it.
+type browserProc struct {
+	gen     int
+	ctx     context.Context    // chromedp context that owns the process; done when the browser is gone
+	cancel  context.CancelFunc // stops the allocator: kills the process, removes the profile
+	started time.Time
+	pid     int
+
+	// Guarded by Renderer.mu.
+	renders int    // renders started on this browser
+	active  int    // tabs checked out by renders or being cleaned up
+	retired bool   // no new renders; shut down once active is 0
+	reason  string // why it was retired, for the log
+	idle    []*tab // clean tabs ready for the next label
+
+	stopOnce sync.Once
+}
+
+// tab is one reusable page in the browser.
+type tab struct {
+	ctx       context.Context // chromedp context of the tab
+	emulating bool            // the last render set a viewport and print media (PNG)
+	blocked   blockedLog
+}
+
+// startCall is a browser start in progress.
+type startCall struct {
+	done chan struct{}
+	err  error
+}
+
+// NewRenderer returns a Renderer. It does not start the browser: the first
+// render does, or Start, so that creating one at app start costs nothing.
+func NewRenderer(opts Options) *Renderer {
+	if opts.Timeout <= 0 {
+		opts.Timeout = defaultTimeout
+	}
+	if opts.Tabs <= 0 {
+		opts.Tabs = defaultTabs
+	}
+	opts.Tabs = min(opts.Tabs, maxTabs)
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Renderer{
+		opts:         opts,
+		log:          log.With("component", "printing"),
+		policy:       newHostPolicy(opts.AllowHosts),
+		slots:        make(chan struct{}, opts.Tabs),
+		restartAfter: defaultRestartAfter,
+	}
+}
+
+// warmupHTML is a tiny label with CJK text: rendering it loads the CJK font
+// and the PDF printing code into the browser, which would otherwise add up to
+// a few hundred milliseconds to the first real label.
+const warmupHTML = `<!doctype html><meta charset="utf-8"><style>@page{size:100mm 100mm;margin:0}` +
+	`body{font-family:"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif}</style><p>预热 warm-up 0123</p>`
+
+// Start starts the browser now and renders a small warm-up label, so that the
+// first real label prints at full speed; call it in the background when the
+// app starts. It is idempotent and safe to call concurrently: a started,
+// healthy browser is left alone. If ctx ends first, Start returns but the
+// browser keeps starting for the next render.
+func (r *Renderer) Start(ctx context.Context) error {
+	r.mu.Lock()
+	warm := r.cur != nil && !r.cur.retired && r.cur.ctx.Err() == nil
+	r.mu.Unlock()
+	if warm {
+		return nil
+	}
+	var out []byte
+	if err := r.render(ctx, "pdf", warmupHTML, Size100x100, pdfPlan(warmupHTML, Size100x100, &out)); err != nil {
+		return fmt.Errorf("start renderer: %w", err)
+	}
+	return nil
+}
+
+// PDF renders the label as a one-page PDF of the given size, or of the size
+// in the label's own @page rule when it has one.
+func (r *Renderer) PDF(ctx context.Context, html string, size Size) ([]byte, error) {
+	var out []byte
+	if err := r.render(ctx, "pdf", html, size, pdfPlan(html, size, &out)); err != nil {
+		return nil, fmt.Errorf("render pdf %s: %w", size, err)
+	}
+	return out, nil
+}
+
+// pdfPlan lists the steps of a PDF render on tab t.
+func pdfPlan(html string, size Size, out *[]byte) func(t *tab) []step {
+	return func(t *tab) []step {
+		steps := make([]step, 0, 4)
+		if t.emulating {
+			steps = append(steps, clearEmulation())
+			t.emulating = false
+		}
+		return append(steps, loadHTML(html), waitSettled(), printPDF(size, out))
+	}
+}
+
+// PNG renders the label as an image of exactly the label area at dpi dots per
+// inch (203 for most thermal printers: 100x180 mm gives about 799x1438
+// pixels). The label is laid out at the requested size whatever width its CSS
+// asks for, and with print media, so it looks like the PDF.
+func (r *Renderer) PNG(ctx context.Context, html string, size Size, dpi float64) ([]byte, error) {
+	if !(dpi >= minDPI && dpi <= maxDPI) {
+		return nil, fmt.Errorf("render png %s: dpi %v outside %d..%d", size, dpi, minDPI, maxDPI)
+	}
+	var out []byte
+	err := r.render(ctx, "png", html, size, func(t *tab) []step {
+		t.emulating = true
+		return []step{emulateLabel(size, dpi), loadHTML(html), waitSettled(), capturePNG(size, &out)}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render png %s: %w", size, err)
+	}
+	return out, nil
+}
+
+// outcome says what to do with a tab after a render.
+type outcome int
+
+const (
+	tabClean   outcome = iota // reuse after a reset
+	tabDirty                  // close it: its state is unknown
+	tabStuck                  // a script may still run: stop it, then close
+	browserBad                // the browser failed: restart it
+)
+
+// render runs the steps for one label on a pooled tab, within the deadline.
+func (r *Renderer) render(ctx context.Context, kind, html string, size Size, plan func(*tab) []step) error {
+	if strings.TrimSpace(html) == "" {
+		return ErrEmptyHTML
+	}
+	if err := size.validate(); err != nil {
+		return err
+	}
+	// Count the render in bg, so Close cannot start waiting while a render
+	// is about to hand its tab to a background cleanup.
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	r.bg.Add(1)
+	r.mu.Unlock()
+	defer r.bg.Done()
+
+	begin := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	limit := r.opts.Timeout
+	if dl, ok := rctx.Deadline(); ok {
+		limit = dl.Sub(begin)
+	}
+	stage := "wait for a free tab"
+	fail := func(err error) error { return r.classify(ctx, rctx, err, stage, limit) }
+
+	select {
+	case r.slots <- struct{}{}:
+	case <-rctx.Done():
+		return fail(rctx.Err())
+	}
+	stage = "start browser"
+	b, err := r.browser(rctx)
+	if err != nil {
+		<-r.slots
+		return fail(err)
+	}
+	stage = "open tab"
+	t, err := r.takeTab(rctx, b)
+	if err != nil {
+		// A browser that cannot open a tab in the whole render time is not
+		// worth keeping; a caller who gave up early says nothing about it.
+		o := browserBad
+		if ctx.Err() != nil {
+			o = tabDirty
+		}
+		r.release(b, nil, o)
+		return fail(err)
+	}
+
+	t.blocked.take() // forget what a previous label's late requests left there
+
+	// Steps run on a context of the tab (chromedp needs it to find the tab)
+	// that also ends with the render's context.
+	sctx, scancel := context.WithCancel(t.ctx)
+	stop := context.AfterFunc(rctx, scancel)
+	var runErr error
+	for _, s := range plan(t) {
+		stage = s.name
+		if _, runErr = chromedp.Run(sctx, s.run); runErr != nil {
+			break
+		}
+	}
+	stop()
+	scancel()
+
+	if hosts := t.blocked.take(); len(hosts) > 0 {
+		// Worth a warning: a logo or font that does not load is visible on
+		// the label, and the fix (Options.AllowHosts) is a setting.
+		r.log.Warn("label asked for resources on hosts that are not allowed; blocked them (AllowHosts allows a host)",
+			"kind", kind, "size", size.String(), "hosts", hosts)
+	}
+	if runErr == nil {
+		r.log.Debug("label rendered", "kind", kind, "size", size.String(), "bytes_in", len(html), "took", time.Since(begin))
+		r.release(b, t, tabClean)
+		return nil
+	}
+	switch {
+	case b.ctx.Err() != nil:
+		r.release(b, t, browserBad)
+	case rctx.Err() != nil:
+		r.release(b, t, tabStuck)
+	default:
+		r.release(b, t, tabDirty)
+	}
+	return fail(runErr)
+}
+
+// classify turns a failure into the error a caller can act on: a timeout
+// wraps ErrTimeout and context.DeadlineExceeded; a cancellation by the caller
+// keeps the caller's error.
+func (r *Renderer) classify(ctx, rctx context.Context, err error, stage string, limit time.Duration) error {
+	switch {
+	case errors.Is(rctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w after %s (step %q): %w", ErrTimeout, limit.Round(time.Millisecond), stage, context.DeadlineExceeded)
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", stage, ctx.Err())
+	default:
+		r.mu.Lock()
+		closed := r.closed
+		r.mu.Unlock()
+		if closed && !errors.Is(err, ErrClosed) {
+			return fmt.Errorf("%s: %w: %w", stage, ErrClosed, err)
+		}
+		return fmt.Errorf("%s: %w", stage, err)
+	}
+}
+
+// browser returns the running browser, starting one when there is none or the
+// current one is retired or dead. Concurrent callers share one start.
+func (r *Renderer) browser(ctx context.Context) (*browserProc, error) {
+	for {
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if b := r.cur; b != nil {
+			if b.ctx.Err() == nil && !b.retired {
+				r.mu.Unlock()
+				return b, nil
+			}
+			r.retireLocked(b, "browser exited")
+		}
+		sc := r.starting
+		if sc == nil {
+			sc = &startCall{done: make(chan struct{})}
+			r.starting = sc
+			r.bg.Add(1)
+			go r.start(sc)
+		}
+		r.mu.Unlock()
+
+		select {
+		case <-sc.done:
+			if sc.err != nil {
+				return nil, sc.err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// start launches a browser and makes it current. It runs on its own
+// goroutine, detached from the render that asked for it.
+func (r *Renderer) start(sc *startCall) {
+	defer r.bg.Done()
+	b, err := r.launch()
+	r.mu.Lock()
+	r.starting = nil
+	closed := r.closed
+	if err == nil && !closed {
+		r.cur = b
+	}
+	r.mu.Unlock()
+	if err == nil && closed {
+		// Close ran while the browser started: nobody will use it.
+		r.stopBrowser(b)
+		err = ErrClosed
+	}
+	sc.err = err
+	close(sc.done)
+}
+
+// launch starts a browser process and waits until it answers.
+func (r *Renderer) launch() (*browserProc, error) {
+	path, err := r.browserPath()
+	if err != nil {
+		return nil, err
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.DisableGPU, // no GPU on a print server; avoids GPU-process crashes and start-up time
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("host-resolver-rules", r.policy.resolverRules()),
+		// chromedp makes a fresh temporary profile (user-data-dir) for each
+		// process and removes it when the process ends.
+	)
+	if os.Geteuid() == 0 {
+		// Chromium refuses to run as root with its sandbox. chromedp adds the
+		// flag itself for root, but say so here rather than rely on it.
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	quiet := func(format string, args ...any) {
+		r.log.Debug("chromedp: " + fmt.Sprintf(format, args...))
+	}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithLogf(quiet), chromedp.WithErrorf(quiet))
+	stopAll := func() { bcancel(); acancel() }
+
+	began := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(bctx) }() // no deadline: this context owns the browser
+	select {
+	case err = <-done:
+	case <-time.After(startTimeout):
+		stopAll()
+		<-done
+		err = fmt.Errorf("browser did not answer within %s", startTimeout)
+	}
+	if err != nil {
+		stopAll()
+		return nil, fmt.Errorf("start %s: %w", path, err)
+	}
+
+	r.mu.Lock()
+	r.gen++
+	b := &browserProc{gen: r.gen, ctx: bctx, cancel: stopAll, started: time.Now()}
+	r.mu.Unlock()
+	if p := chromedp.FromContext(bctx).Browser.Process(); p != nil {
+		b.pid = p.Pid
+	}
+	r.log.Info("browser started", "path", path, "pid", b.pid, "generation", b.gen, "took", time.Since(began).Round(time.Millisecond))
+	context.AfterFunc(bctx, func() { r.exited(b) })
+	return b, nil
+}
+
+// browserPath returns Options.BrowserPath or the result of FindBrowser, and
+// caches the search (it stats a dozen paths) once it found something.
+func (r *Renderer) browserPath() (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.opts.BrowserPath != "" {
+		return r.opts.BrowserPath, nil
+	}
+	if r.execPath == "" {
+		p, err := FindBrowser()
+		if err != nil {
+			return "", err
+		}
+		r.execPath = p
+	}
+	return r.execPath, nil
+}
+
+// exited notes a browser whose context ended, which is either our own
+// shutdown or a crash; only the crash is news.
+func (r *Renderer) exited(b *browserProc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !b.retired && !r.closed {
+		r.log.Warn("browser exited unexpectedly; the next label restarts it", "pid", b.pid, "generation", b.gen, "renders", b.renders)
+		r.retireLocked(b, "browser exited")
+	}
+}
+
+// retireLocked stops new renders on b and shuts it down when the last one
+// ends. The caller holds r.mu.
+func (r *Renderer) retireLocked(b *browserProc, reason string) {
+	if r.cur == b {
+		r.cur = nil
+	}
+	if b.retired {
+		return
+	}
+	b.retired, b.reason = true, reason
+	if b.active == 0 {
+		r.bg.Add(1)
+		go func() { defer r.bg.Done(); r.stopBrowser(b) }()
+	}
+}
+
+// stopBrowser closes the browser gracefully, then makes sure the process is
+// gone and its profile removed. It is idempotent.
+func (r *Renderer) stopBrowser(b *browserProc) {
+	b.stopOnce.Do(func() {
+		if b.ctx.Err() == nil {
+			// Browser.close first: a killed Chromium can leave helper
+			// processes behind for a moment. The timeout bounds a browser
+			// that does not answer; b.cancel below kills it then.
+			ctx, cancel := context.WithTimeout(b.ctx, cleanupTimeout)
+			_ = chromedp.Cancel(ctx)
+			cancel()
+		}
+		b.cancel()
+		r.mu.Lock()
+		reason, renders := b.reason, b.renders
+		r.mu.Unlock()
+		r.log.Info("browser stopped", "pid", b.pid, "generation", b.gen, "reason", reason, "renders", renders,
+			"uptime", time.Since(b.started).Round(time.Second))
+	})
+}
+
+// takeTab checks a tab out of b: an idle one if there is one, else a new one.
+// It also counts the render toward the browser's restart.
+func (r *Renderer) takeTab(ctx context.Context, b *browserProc) (*tab, error) {
+	r.mu.Lock()
+	b.active++
+	b.renders++
+	if b.renders >= r.restartAfter {
+		r.log.Info("restarting the browser to bound its memory", "renders", b.renders, "generation", b.gen)
+		r.retireLocked(b, fmt.Sprintf("restart after %d renders", b.renders))
+	}
+	var t *tab
+	for len(b.idle) > 0 && t == nil {
+		t = b.idle[len(b.idle)-1]
+		b.idle = b.idle[:len(b.idle)-1]
+		if !tabAlive(t) {
+			t = nil // its renderer crashed while idle
+		}
+	}
+	r.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	return r.openTab(ctx, b)
+}
+
+// tabAlive reports whether the browser still has the tab.
+func tabAlive(t *tab) bool {
+	if t.ctx.Err() != nil {
+		return false
+	}
+	detached, err := chromedp.Detached(t.ctx)
+	if err != nil {
+		return false
+	}
+	select {
+	case <-detached:
+		return false
+	default:
+		return true
+	}
+}
+
+// openTab opens a tab with request interception on. The first Run of a tab
+// context binds the tab's life to the context it gets, so the render's
+// deadline is applied by canceling the tab rather than by passing ctx.
+func (r *Renderer) openTab(ctx context.Context, b *browserProc) (*tab, error) {
+	tctx, tcancel := chromedp.NewContext(b.ctx)
+	stop := context.AfterFunc(ctx, tcancel)
+	t := &tab{ctx: tctx}
+	err := chromedp.Do(tctx)
+	if err == nil {
+		err = guardRequests(tctx, r.policy, &t.blocked)
+	}
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		tcancel()
+		return nil, err
+	}
+	return t, nil
+}
+
+// release gives the tab back after a render. Cleaning a tab takes a few
+// milliseconds (and stopping a stuck one longer), so it runs in the
+// background: the caller has its label already. The slot is freed last, so a
+// waiting render finds the cleaned tab.
+func (r *Renderer) release(b *browserProc, t *tab, o outcome) {
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer func() { <-r.slots }()
+		r.mu.Lock()
+		gone := b.ctx.Err() != nil || r.closed
+		r.mu.Unlock()
+		if gone {
+			// The browser is stopping and takes its tabs with it.
+			t = nil
+		}
+		if t != nil && o == tabClean {
+			if err := resetTab(t); err != nil {
+				r.log.Debug("could not reset a tab; closing it", "err", err)
+				o = tabDirty
+			}
+		}
+		if t != nil && (o == tabDirty || o == tabStuck) {
+			if err := closeTab(t, o == tabStuck); err != nil {
+				r.mu.Lock()
+				stopping := b.retired || r.closed // then the browser closed the tab itself
+				r.mu.Unlock()
+				if !stopping {
+					r.log.Warn("could not close a tab; restarting the browser", "err", err)
+					o = browserBad
+				}
+			}
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		b.active--
+		switch {
+		case o == browserBad:
+			r.retireLocked(b, "browser failed")
+		case t != nil && o == tabClean && !b.retired && !r.closed:
+			b.idle = append(b.idle, t)
+		}
+		if b.retired && b.active == 0 {
+			r.bg.Add(1)
+			go func() { defer r.bg.Done(); r.stopBrowser(b) }()
+		}
+	}()
+}
+
+// errTabMoved is the reset error of a tab whose label navigated it away
+// from about:blank.
+var errTabMoved = errors.New("the label navigated the tab away from about:blank")
+
+// resetTab gives the tab a fresh, empty document and window. Replacing the
+// document with SetDocumentContent keeps the page's window, so a label's
+// globals and timers would live on into the next label.
+//
+// It reloads rather than navigates to about:blank: Chromium treats a page
+// that navigated to about:blank as an insecure public context and then
+// blocks its requests to local-network hosts (InsecureLocalNetwork), which
+// would break an AllowHosts entry on the LAN. Reloading the tab's initial
+// about:blank keeps it as new.
+func resetTab(t *tab) error {
+	ctx, cancel := context.WithTimeout(t.ctx, cleanupTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		return err
+	}
+	url, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return err
+	}
+	if url != "about:blank" {
+		return errTabMoved
+	}
+	return nil
+}
+
+// closeTab closes a tab. A tab whose script runs forever is stopped first
+// with Runtime.terminateExecution, which lets the close take milliseconds
+// instead of the half second Chromium waits for a hung page.
+func closeTab(t *tab, stuck bool) error {
+	if stuck && t.ctx.Err() == nil {
+		ctx, cancel := context.WithTimeout(t.ctx, time.Second)
+		_, _ = chromedp.Call(ctx, runtime.TerminateExecution, cdp.Empty{})
+		cancel()
+	}
+	return chromedp.Cancel(t.ctx)
+}
+
+// Close stops the browser and waits until its process has exited and its
+// temporary profile is removed. Renders still running fail; later ones return
+// ErrClosed. Close is idempotent.
+func (r *Renderer) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	b, sc := r.cur, r.starting
+	r.cur = nil
+	if b != nil {
+		b.retired, b.reason = true, "renderer closed"
+	}
+	r.mu.Unlock()
+
+	if sc != nil {
+		<-sc.done // start sees closed and stops the browser it made
+	}
+	if b != nil {
+		r.stopBrowser(b)
+	}
+	r.bg.Wait()
+	return nil
+}
