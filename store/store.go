@@ -111,6 +111,21 @@ var migrations = []string{
 	ALTER TABLE orders ADD COLUMN track_time INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE orders ADD COLUMN track_msg TEXT NOT NULL DEFAULT '';
 	ALTER TABLE orders ADD COLUMN path_version INTEGER NOT NULL DEFAULT 0;`,
+	// 3: settings shared by the GUI and the command line, and the audit log.
+	`CREATE TABLE settings (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
+	CREATE TABLE audit (
+		id       INTEGER PRIMARY KEY,
+		at       INTEGER NOT NULL,
+		actor    TEXT NOT NULL,
+		action   TEXT NOT NULL,
+		order_id TEXT NOT NULL DEFAULT '',
+		detail   TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX audit_at ON audit(at);
+	CREATE INDEX audit_order ON audit(order_id, at);`,
 }
 
 // SchemaVersion is the schema version this build writes.

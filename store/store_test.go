@@ -200,3 +200,32 @@ func TestPathEventsStoredOnceAndVersioned(t *testing.T) {
 		t.Fatalf("events for an unknown order: %v", err)
 	}
 }
+
+func TestSettingsAndAudit(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	if v, err := db.Setting(ctx, "missing"); v != "" || err != nil {
+		t.Fatalf("missing setting: %q %v", v, err)
+	}
+	type sender struct{ Name string }
+	if err := db.SetSettingJSON(ctx, "default_sender", sender{"陈晓明"}); err != nil {
+		t.Fatal(err)
+	}
+	var got sender
+	if found, err := db.SettingJSON(ctx, "default_sender", &got); !found || err != nil || got.Name != "陈晓明" {
+		t.Fatalf("%v %v %+v", found, err, got)
+	}
+	db.SetSetting(ctx, "default_sender", "")
+	if found, _ := db.SettingJSON(ctx, "default_sender", &got); found {
+		t.Fatal("deleted setting still found")
+	}
+	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.Local)
+	db.Audit(ctx, AuditEntry{At: t0, Actor: "station-1", Action: "place", OrderID: "A1", Detail: "YTO"})
+	db.Audit(ctx, AuditEntry{At: t0.Add(time.Minute), Actor: "station-1", Action: "print", OrderID: "A1"})
+	db.Audit(ctx, AuditEntry{At: t0.Add(2 * time.Minute), Actor: "mary", Action: "place", OrderID: "B2"})
+	all, _ := db.AuditLog(ctx, "", 0)
+	one, _ := db.AuditLog(ctx, "A1", 0)
+	if len(all) != 3 || all[0].Actor != "mary" || len(one) != 2 || one[0].Action != "print" || !one[1].At.Equal(t0) {
+		t.Fatalf("audit: %+v / %+v", all, one)
+	}
+}
