@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os/user"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,6 +46,8 @@ type Options struct {
 	// WxaPath is the mini-program page the buyer's notification opens;
 	// "{order_id}" is replaced. Default "/pages/order/detail?order_id={order_id}".
 	WxaPath string
+	// Actor names who works the desk in the audit log; default the OS user.
+	Actor string
 }
 
 // Service is the order lifecycle over the history and WeChat.
@@ -54,6 +57,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	wxaPath  string
+	actor    string
 	couriers courierCache
 }
 
@@ -68,7 +72,31 @@ func New(db *store.DB, api *wxapi.Client, opts Options) *Service {
 	if opts.WxaPath == "" {
 		opts.WxaPath = "/pages/order/detail?order_id={order_id}"
 	}
-	return &Service{db: db, api: api, log: opts.Logger, now: opts.Now, wxaPath: opts.WxaPath}
+	if opts.Actor == "" {
+		opts.Actor = osUser()
+	}
+	return &Service{db: db, api: api, log: opts.Logger, now: opts.Now, wxaPath: opts.WxaPath, actor: opts.Actor}
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// audit records an action; a failure to write it is logged, never fatal,
+// because the action itself already happened.
+func (s *Service) audit(ctx context.Context, action, orderID, detail string) {
+	err := s.db.Audit(ctx, store.AuditEntry{At: s.now(), Actor: s.actor, Action: action, OrderID: orderID, Detail: detail})
+	if err != nil {
+		s.log.Warn("audit not written", "action", action, "order_id", orderID, "err", err)
+	}
+}
+
+// AuditLog returns the audit entries of an order ("" for all), newest first.
+func (s *Service) AuditLog(ctx context.Context, orderID string, limit int) ([]store.AuditEntry, error) {
+	return s.db.AuditLog(ctx, orderID, limit)
 }
 
 // NewOrderID returns a fresh order_id: "WD", the local time to the second
@@ -168,6 +196,7 @@ func (s *Service) Place(ctx context.Context, req wxapi.AddOrderRequest) (*Order,
 		return s.addOrderFailed(ctx, log, r, err)
 	}
 	log.Info("order placed", "waybill_id", resp.WaybillID)
+	s.audit(ctx, "place", r.OrderID, r.DeliveryID+" "+resp.WaybillID)
 	if err := s.db.MarkPlaced(ctx, r.OrderID, resp.WaybillID, kvs(resp.WaybillData)); err != nil {
 		return nil, fmt.Errorf("place order %s: waybill %s issued but not stored: %w", r.OrderID, resp.WaybillID, err)
 	}
@@ -202,6 +231,7 @@ func (s *Service) addOrderFailed(ctx context.Context, log *slog.Logger, r *wxapi
 		return nil, fmt.Errorf("place order %s: %w (and recording it failed: %v)", r.OrderID, err, merr)
 	}
 	log.Info("order refused", "errcode", we.Code)
+	s.audit(ctx, "refused", r.OrderID, fmt.Sprintf("errcode %d", we.Code))
 	return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
 }
 
@@ -229,11 +259,13 @@ func (s *Service) Reconcile(ctx context.Context, orderID string) (*Order, error)
 			}
 		}
 		s.log.Info("reconciled: placed", "order_id", orderID, "waybill_id", resp.WaybillID)
+		s.audit(ctx, "reconcile", orderID, "placed "+resp.WaybillID)
 	case errors.As(err, &we) && (we.Code == wxapi.CodeInvalidWaybill || we.Code == 930563):
 		if err := s.db.MarkFailed(ctx, orderID, we.Code, "WeChat has no such order: it was never placed"); err != nil {
 			return nil, fmt.Errorf("reconcile %s: %w", orderID, err)
 		}
 		s.log.Info("reconciled: never placed", "order_id", orderID)
+		s.audit(ctx, "reconcile", orderID, "never placed")
 	case err != nil:
 		return nil, fmt.Errorf("reconcile %s: %w", orderID, err)
 	}

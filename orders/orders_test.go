@@ -111,6 +111,9 @@ func TestPlaceStoresWaybillAndLabel(t *testing.T) {
 	if o.Status != StatusPlaced || o.WaybillID == "" || o.PrintHTML == "" || !strings.HasPrefix(o.OrderID, "WD") {
 		t.Fatalf("placed order %+v", o)
 	}
+	if log, _ := e.svc.AuditLog(ctx, o.OrderID, 0); len(log) != 1 || log[0].Action != "place" || log[0].Actor == "" {
+		t.Fatalf("audit log %+v", log)
+	}
 	req, err := Request(o)
 	if err != nil || req.OrderID != o.OrderID || req.Shop.WxaPath == "" || req.Service.ServiceName != "顺丰标快" {
 		t.Fatalf("stored request %+v %v", req, err)
@@ -291,4 +294,3 @@ func TestMaskPhone(t *testing.T) {
 		}
 	}
 }
-

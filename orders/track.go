@@ -169,5 +169,6 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Order, error) {
 		return o, fmt.Errorf("cancel %s: WeChat cancelled it but recording failed: %w", o.OrderID, err)
 	}
 	s.log.Info("order cancelled", "order_id", o.OrderID, "waybill_id", o.WaybillID)
+	s.audit(ctx, "cancel", o.OrderID, o.WaybillID)
 	return s.db.Order(ctx, o.OrderID)
 }
