@@ -77,9 +77,14 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 		o.CreatedAt = now
 	}
 	o.UpdatedAt = o.CreatedAt
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+	}
+	defer tx.Rollback()
 	// An order WeChat refused left no waybill behind, so its order_id may be
 	// submitted again (with corrected data); any other existing row wins.
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO orders (`+insertColumns+`)
+	res, err := tx.ExecContext(ctx, `INSERT INTO orders (`+insertColumns+`)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(order_id) DO UPDATE SET
 			delivery_id = excluded.delivery_id, biz_id = excluded.biz_id,
@@ -99,6 +104,16 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("create order %s: %w", o.OrderID, ErrDuplicate)
+	}
+	var rowID int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE order_id = ?`, o.OrderID).Scan(&rowID); err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+	}
+	if err := indexOrder(ctx, tx, rowID, o.ReceiverName, o.ReceiverPhone); err != nil {
+		return fmt.Errorf("create order %s: index for search: %w", o.OrderID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
 	return nil
 }
@@ -173,8 +188,8 @@ func (db *DB) OrderByWaybill(ctx context.Context, waybillID string) (*Order, err
 
 // OrderQuery filters ListOrders. Zero values mean "any".
 type OrderQuery struct {
-	// Search matches the order id, waybill id or receiver name (substring),
-	// or the receiver phone (substring, so its last four digits work).
+	// Search matches the start of an order id or waybill id, the end of the
+	// receiver phone (its last four digits), or any part of the receiver name.
 	Search     string
 	Status     string
 	DeliveryID string
@@ -187,11 +202,11 @@ type OrderQuery struct {
 func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 	var where []string
 	var args []any
-	if s := strings.TrimSpace(q.Search); s != "" {
-		like := "%" + escapeLike(s) + "%"
-		where = append(where, `(order_id LIKE ? ESCAPE '\' OR waybill_id LIKE ? ESCAPE '\'
-			OR receiver_name LIKE ? ESCAPE '\' OR receiver_phone LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like, like)
+	search := strings.TrimSpace(q.Search)
+	if search != "" {
+		ids, idArgs := searchIDs(search)
+		where = append(where, "id IN ("+ids+")")
+		args = append(args, idArgs...)
 	}
 	if q.Status != "" {
 		where = append(where, "status = ?")
@@ -217,7 +232,13 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+	// With a search the matches are few: sort them rather than walk the
+	// whole date index looking for them ("+" keeps the planner off it).
+	if search != "" {
+		query += " ORDER BY +created_at DESC, id DESC LIMIT ? OFFSET ?"
+	} else {
+		query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+	}
 	args = append(args, limit, q.Offset)
 	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -260,10 +281,6 @@ func scanOrder(r scanner) (*Order, error) {
 		o.TrackTime = time.Unix(tracked, 0)
 	}
 	return &o, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func nonNil(kv []KV) []KV {

@@ -27,7 +27,11 @@ var ErrNotFound = errors.New("not found")
 var ErrDuplicate = errors.New("already exists")
 
 // Open opens (creating it and its folder when missing) the history at path
-// and brings its schema up to date.
+// and brings its schema up to date. It first runs a quick integrity check
+// and refuses a damaged file with an error wrapping ErrDamaged that says
+// how to restore a backup. Before migrating an existing history with an
+// older schema it copies it to backups/history-v<old>-<time>.db beside it,
+// and does not migrate when that copy fails.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open history: no database path")
@@ -44,10 +48,25 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		if err = damaged(err); errors.Is(err, ErrDamaged) {
+			return nil, fmt.Errorf("open history %s: %w; %s", path, err, damageHint(path))
+		}
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
 	s := &DB{sql: db, path: path}
+	if err := s.checkOnOpen(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	if _, err := s.backupBeforeMigrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	if err := s.indexUnsearchable(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
@@ -126,6 +145,24 @@ var migrations = []string{
 	);
 	CREATE INDEX audit_at ON audit(at);
 	CREATE INDEX audit_order ON audit(order_id, at);`,
+	// 4: fast search on a large history. phone_rev is the receiver phone
+	// reversed, so "last four digits" is an indexed prefix match;
+	// order_terms holds every suffix of the receiver name, so a name
+	// substring is an indexed prefix match too. search_v marks rows indexed.
+	`ALTER TABLE orders ADD COLUMN phone_rev TEXT NOT NULL DEFAULT '';
+	ALTER TABLE orders ADD COLUMN search_v INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX orders_phone_rev ON orders(phone_rev);
+	CREATE TABLE order_terms (
+		term     TEXT NOT NULL,
+		order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+		PRIMARY KEY (term, order_id)
+	) WITHOUT ROWID;`,
+	// 5: which path events the courier gateway pushed to WeChat's phone-number
+	// notices (store/courier_push.go).
+	migrationPhonePushes,
+	// 6: batch import runs and which order each imported row became
+	// (store/imports.go).
+	migrationImports,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -51,8 +51,9 @@ const (
 // FromImage converts img to a 1-bit bitmap for a thermal printer: the image
 // is laid over white (transparent areas print nothing), reduced to grey
 // (Rec. 601 luma), rotated, thresholded or dithered, then shifted by the
-// offsets into a bitmap of WidthDots x HeightDots. An empty image gives an
-// empty (but valid to inspect) bitmap of the requested size.
+// offsets into a bitmap of WidthDots x HeightDots. A result larger than
+// MaxBitmapBytes comes back without Bits, so that Validate and the encoders
+// reject it with a clear error.
 func FromImage(img image.Image, opts RasterOptions) *Bitmap {
 	rot := quarterTurns(opts.Rotate)
 	gray, w, h := toGray(img, rot)
@@ -62,6 +63,11 @@ func FromImage(img image.Image, opts RasterOptions) *Bitmap {
 	}
 	if outH <= 0 {
 		outH = h
+	}
+	if outH > 0 && (outW+7)/8 > MaxBitmapBytes/outH {
+		// A settings typo must not panic or allocate gigabytes: the
+		// bitmap has no dots, and Validate and every encoder reject it.
+		return &Bitmap{Width: outW, Height: outH}
 	}
 	out := NewBitmap(outW, outH)
 	threshold := int(opts.Threshold)

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -246,5 +247,15 @@ func TestDitherKeepsBarcodesCrisp(t *testing.T) {
 	p := writePNG(t, outDir(t), "crisp.png", dith.Image())
 	if got := zbarimg(t, p); len(got) != 1 || got[0] != testWaybill {
 		t.Fatalf("zbarimg read %q, want %q", got, testWaybill)
+	}
+}
+
+func TestFromImageTooLarge(t *testing.T) {
+	b := FromImage(grayBox(10, 10, 0), RasterOptions{WidthDots: 1 << 20, HeightDots: 1 << 20})
+	if err := b.Validate(); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized bitmap: %v", err)
+	}
+	if _, err := EncodeTSPL(b, Job{DPI: 203}); err == nil {
+		t.Fatal("encoded an oversized bitmap")
 	}
 }
