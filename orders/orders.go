@@ -128,7 +128,7 @@ func (s *Service) Prepare(ctx context.Context, req wxapi.AddOrderRequest) (*wxap
 		r.Cargo.Count = 1
 	}
 	if r.Shop.WxaPath == "" {
-		r.Shop.WxaPath = strings.ReplaceAll(s.wxaPath, "{order_id}", r.OrderID)
+		r.Shop.WxaPath = replaceOrderID(s.wxaPath, r.OrderID)
 	}
 	if len(r.Shop.DetailList) == 0 && r.Shop.GoodsName == "" {
 		for _, d := range r.Cargo.DetailList {
@@ -159,6 +159,9 @@ func (s *Service) Prepare(ctx context.Context, req wxapi.AddOrderRequest) (*wxap
 		r.BizID = courier.Accounts[0].BizID
 	}
 	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkQuota(ctx, courier, r.BizID); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -196,6 +199,7 @@ func (s *Service) Place(ctx context.Context, req wxapi.AddOrderRequest) (*Order,
 		return s.addOrderFailed(ctx, log, r, err)
 	}
 	log.Info("order placed", "waybill_id", resp.WaybillID)
+	s.spendCachedQuota(r.DeliveryID, r.BizID)
 	s.audit(ctx, "place", r.OrderID, r.DeliveryID+" "+resp.WaybillID)
 	if err := s.db.MarkPlaced(ctx, r.OrderID, resp.WaybillID, kvs(resp.WaybillData)); err != nil {
 		return nil, fmt.Errorf("place order %s: waybill %s issued but not stored: %w", r.OrderID, resp.WaybillID, err)
@@ -205,6 +209,7 @@ func (s *Service) Place(ctx context.Context, req wxapi.AddOrderRequest) (*Order,
 	if _, err := s.fetchLabel(ctx, r.OrderID, r.DeliveryID, resp.WaybillID); err != nil {
 		log.Warn("label not fetched yet", "err", err)
 	}
+	s.afterPlaced(ctx, r.OrderID)
 	return s.db.Order(ctx, r.OrderID)
 }
 
@@ -364,4 +369,9 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+// replaceOrderID fills the {order_id} placeholder of a mini-program path.
+func replaceOrderID(path, orderID string) string {
+	return strings.ReplaceAll(path, "{order_id}", orderID)
 }

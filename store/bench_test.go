@@ -53,6 +53,10 @@ func openBenchDB(b *testing.B) (*DB, []benchRow) {
 			return
 		}
 		n := benchOrders()
+		// Building is not what is measured: skip fsyncs and give the
+		// random index inserts a cache big enough for them.
+		db.sql.ExecContext(ctx, "PRAGMA synchronous = OFF")
+		db.sql.ExecContext(ctx, "PRAGMA cache_size = -524288")
 		rng := rand.New(rand.NewSource(42))
 		start := time.Now()
 		base := time.Date(2024, 11, 1, 0, 0, 0, 0, time.Local)
@@ -92,6 +96,8 @@ func openBenchDB(b *testing.B) (*DB, []benchRow) {
 				return
 			}
 		}
+		db.sql.ExecContext(ctx, "PRAGMA synchronous = NORMAL")
+		db.sql.ExecContext(ctx, "PRAGMA cache_size = -65536")
 		db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 		db.sql.ExecContext(ctx, "ANALYZE")
 		info, _ := os.Stat(db.path)
@@ -172,7 +178,11 @@ func BenchmarkHistorySearchNaive(b *testing.B) {
 	db, rows := openBenchDB(b)
 	ctx := context.Background()
 	var indexed, naive time.Duration
-	for i := 0; i < b.N; i++ {
+	n := b.N
+	if n > 10 {
+		n = 10 // each naive query scans the whole table
+	}
+	for i := 0; i < n; i++ {
 		r := rows[(i*104729)%len(rows)]
 		q := r.phone[len(r.phone)-4:]
 		t0 := time.Now()
@@ -194,6 +204,6 @@ func BenchmarkHistorySearchNaive(b *testing.B) {
 	}
 	ratio := float64(naive) / float64(indexed)
 	b.ReportMetric(ratio, "x-faster")
-	fmt.Printf("bench: history_search_naive_ms %.1f ms\n", float64(naive.Microseconds())/1000/float64(b.N))
+	fmt.Printf("bench: history_search_naive_ms %.1f ms\n", float64(naive.Microseconds())/1000/float64(n))
 	fmt.Printf("bench: history_search_speedup_vs_naive %.0f x\n", ratio)
 }

@@ -77,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // app: WAL so readers never block the writer, a busy timeout, foreign keys.
 func DSN(path string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
+		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536"
 }
 
 // Path is the file the history lives in.
@@ -163,6 +163,9 @@ var migrations = []string{
 	// 6: batch import runs and which order each imported row became
 	// (store/imports.go).
 	migrationImports,
+	// 7: buyer notices: the waybill_token of each followed order and what
+	// WeChat last said about it (store/notices.go).
+	migrationNotices,
 }
 
 // SchemaVersion is the schema version this build writes.
