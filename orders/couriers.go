@@ -78,7 +78,7 @@ func (s *Service) Couriers(ctx context.Context, refresh bool) ([]Courier, error)
 	s.couriers.mu.Lock()
 	defer s.couriers.mu.Unlock()
 	if !refresh && s.couriers.list != nil && s.now().Sub(s.couriers.fetched) < courierTTL {
-		return s.couriers.list, nil
+		return copyCouriers(s.couriers.list), nil
 	}
 	deliveries, err := s.api.GetAllDelivery(ctx)
 	if err != nil {
@@ -90,7 +90,19 @@ func (s *Service) Couriers(ctx context.Context, refresh bool) ([]Courier, error)
 	}
 	list := mergeCouriers(deliveries.Data, accounts.List)
 	s.couriers.list, s.couriers.fetched = list, s.now()
-	return list, nil
+	return copyCouriers(list), nil
+}
+
+// copyCouriers gives callers their own copy: the cache's quota numbers
+// change in place as orders are placed.
+func copyCouriers(in []Courier) []Courier {
+	out := make([]Courier, len(in))
+	for i, c := range in {
+		c.Services = append([]wxapi.ServiceType(nil), c.Services...)
+		c.Accounts = append([]Account(nil), c.Accounts...)
+		out[i] = c
+	}
+	return out
 }
 
 func mergeCouriers(deliveries []wxapi.Delivery, accounts []wxapi.Account) []Courier {

@@ -1,0 +1,102 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2/lang"
+
+	"waybilldesk/orders"
+	"waybilldesk/wxapi"
+)
+
+// How failures are worded for the operator: in the UI language, with the
+// errcode and the English reason kept for support.
+
+// reasonHints give the operator's wording for wxapi's validation reasons
+// (English, from wxapi/validate.go); the reason itself follows it so
+// support sees the exact rule. Checked in order; the first match wins.
+var reasonHints = []struct{ match, hint string }{
+	{"is required: choose a courier", "Choose a courier"},
+	{"a mobile or a tel number is required", "Type a mobile or a landline number"},
+	{"is not a mainland mobile number", "Not a mainland mobile number (11 digits, starting with 1)"},
+	{"is not a phone number", "Not a phone number"},
+	{"unknown courier", "Unknown courier: refresh the courier list"},
+	{"has no service type", "The courier has no such service"},
+	{"needs at least one goods line", "Add at least one goods line"},
+	{"must be 0 or 1", "Invalid value"},
+	{"fen, must be 1 to", "Declared value out of range"},
+	{"bytes, at most", "Too long"},
+	{"characters, at most", "Too long"},
+	{"must be more than", "Too small"},
+	{"must be at least", "Too small"},
+	{"must be at most", "Too large"},
+	{"is not a number", "not a number"},
+	{"is negative", "cannot be negative"},
+	{"is required", "Required"},
+}
+
+// fieldMessage words a validation reason for the field: the hint in the UI
+// language with the English reason after it (English UI: the reason alone).
+func fieldMessage(reason string) string {
+	if Language() == "en" {
+		return reason
+	}
+	for _, h := range reasonHints {
+		if strings.Contains(reason, h.match) {
+			return lang.L(h.hint) + "（" + reason + "）"
+		}
+	}
+	return reason
+}
+
+// failureText explains why an order was not placed: WeChat's errcode and its
+// text, the courier's own answer, and what to do.
+func failureText(err error) string {
+	var we *wxapi.Error
+	var b strings.Builder
+	switch {
+	case errors.Is(err, orders.ErrUnknownOutcome):
+		b.WriteString(lang.L("WeChat's answer was lost. The order is kept as submitting and will be checked with WeChat; do not place it again."))
+		if errors.As(err, &we) {
+			fmt.Fprintf(&b, " (errcode %d %s)", we.Code, wxapi.Message(we.Code))
+		}
+		return b.String()
+	case errors.As(err, &we):
+		fmt.Fprintf(&b, "errcode %d", we.Code)
+		if m := wxapi.Message(we.Code); m != "" {
+			b.WriteString(" " + m)
+		} else if we.Msg != "" {
+			b.WriteString(" " + we.Msg)
+		}
+		if we.DeliveryResultMsg != "" || we.DeliveryResultCode != 0 {
+			fmt.Fprintf(&b, "。%s [%d] %s", lang.L("The courier says:"), we.DeliveryResultCode, we.DeliveryResultMsg)
+		}
+		b.WriteString("。" + advice(we.Code))
+		return b.String()
+	case errors.Is(err, context.DeadlineExceeded):
+		return lang.L("No answer in time. Check the network, then look the order up in Orders before placing it again.")
+	case errors.Is(err, context.Canceled):
+		return lang.L("Cancelled.")
+	}
+	return err.Error()
+}
+
+// advice says what the operator can do about an errcode.
+func advice(code int) string {
+	switch code {
+	case wxapi.CodeCourierFailure:
+		return lang.L("Check the courier account and the addresses, then place the order again.")
+	case wxapi.CodeOrderRepeated:
+		return lang.L("This order number was used before: clear Order no. or type a new one.")
+	case wxapi.CodeInvalidDelivery, 9300503:
+		return lang.L("Refresh the courier list and choose the courier again.")
+	case wxapi.CodeInvalidCredential, wxapi.CodeInvalidAppID, wxapi.CodeInvalidSecret, wxapi.CodeInvalidToken, wxapi.CodeTokenExpired, wxapi.CodeTokenMissing, 40164, 48001:
+		return lang.L("Check the AppID, AppSecret and IP whitelist of the mini program.")
+	case wxapi.CodeBusy, wxapi.CodeMinuteQuota, wxapi.CodeDailyQuota:
+		return lang.L("WeChat is busy or the API quota is used up: wait a minute and try again.")
+	}
+	return lang.L("Keep the errcode and contact support.")
+}

@@ -1,0 +1,177 @@
+// Package ui is Waybill Desk's window: one file per screen (neworder.go,
+// orderlist.go, ...), the label preview they share (preview.go) and the
+// bridge (bridge.go) through which every result of background work reaches
+// the widgets. Screens call the orders and printing services only; the
+// rules of an order live there, not here.
+package ui
+
+import (
+	"context"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"waybilldesk/orders"
+	"waybilldesk/printing"
+	"waybilldesk/wxapi"
+)
+
+// Services are what the window works with; the composition root (package
+// desk) builds them.
+type Services struct {
+	// Orders places, finds and lists orders.
+	Orders *orders.Service
+	// Renderer turns label HTML into PNG previews and PDFs.
+	Renderer *printing.Renderer
+	// Sandbox is true when orders go to the embedded fake of WeChat: the
+	// window then says so on every screen.
+	Sandbox bool
+	// DataPath is the history file, shown in the status bar for support.
+	DataPath string
+}
+
+// WindowSize is the size the window opens at: it fits a 1280x800 laptop
+// screen and a packing station's 1366x768 monitor.
+var WindowSize = fyne.NewSize(1100, 760)
+
+// sandboxAmber is the banner colour: the warning colour of a hazard sign,
+// readable with black text in both light and dark themes.
+var sandboxAmber = color.NRGBA{R: 0xFF, G: 0xC1, B: 0x07, A: 0xFF}
+
+// Main is the content of the main window. Its fields expose the screens
+// and their widgets, so tests can drive them as an operator would.
+type Main struct {
+	App    fyne.App
+	Window fyne.Window
+	// Banner is the sandbox warning above the tabs; nil when orders go to
+	// WeChat for real.
+	Banner fyne.CanvasObject
+	// Tabs holds one tab per screen.
+	Tabs *container.AppTabs
+	// NewOrder is the order form, Orders the history.
+	NewOrder *NewOrderScreen
+	Orders   *OrderListScreen
+	// Content is the whole window content.
+	Content fyne.CanvasObject
+
+	s Services
+	b *bridge
+
+	courierGen int // bumped per courier load, so an older answer is dropped
+}
+
+// NewMainWindow builds the main window in the language stored in the
+// preferences. The window is not shown yet.
+func NewMainWindow(a fyne.App, s Services) fyne.Window {
+	if err := SetLanguage(languageFrom(a.Preferences())); err != nil {
+		fyne.LogError("set the UI language", err)
+	}
+	w := a.NewWindow(lang.L("Waybill Desk"))
+	m := NewMain(a, w, s)
+	w.SetContent(m.Content)
+	w.Resize(WindowSize)
+	w.SetOnClosed(m.Close)
+	return w
+}
+
+// NewMain builds the screens into w (setting its content) and starts
+// loading the courier list and the history. Call SetLanguage first.
+func NewMain(a fyne.App, w fyne.Window, s Services) *Main {
+	return newMain(a, w, s, nil)
+}
+
+// newMain is NewMain with the bridge's post function: nil means fyne.Do;
+// tests pass a queue they run themselves.
+func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
+	m := &Main{App: a, Window: w, s: s, b: newBridge(post)}
+	m.NewOrder = newNewOrderScreen(m)
+	m.Orders = newOrderListScreen(m)
+	m.NewOrder.onPlaced = func(*orders.Order) { m.Orders.Refresh() }
+
+	m.Tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(lang.L("New order"), theme.DocumentCreateIcon(), m.NewOrder.Content),
+		container.NewTabItemWithIcon(lang.L("Orders"), theme.ListIcon(), m.Orders.Content),
+	)
+	var top fyne.CanvasObject
+	if s.Sandbox {
+		m.Banner = sandboxBanner()
+		top = m.Banner
+	}
+	m.Content = container.NewBorder(top, statusBar(s), nil, nil, m.Tabs)
+	w.SetContent(m.Content)
+
+	m.LoadCouriers(false)
+	m.Orders.Refresh()
+	return m
+}
+
+// sandboxBanner is the amber strip that says orders are not real.
+func sandboxBanner() fyne.CanvasObject {
+	bg := canvas.NewRectangle(sandboxAmber)
+	text := canvas.NewText(lang.L("Sandbox mode — no AppID configured: orders are not sent to real couriers"), color.Black)
+	text.TextStyle = fyne.TextStyle{Bold: true}
+	text.Alignment = fyne.TextAlignCenter
+	return container.NewStack(bg, container.NewPadded(text))
+}
+
+// statusBar names the history file, the first thing support asks for.
+func statusBar(s Services) fyne.CanvasObject {
+	if s.DataPath == "" {
+		return nil
+	}
+	l := widget.NewLabel(lang.L("History") + ": " + s.DataPath)
+	l.SizeName = theme.SizeNameCaptionText
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+// LoadCouriers fetches the courier list (refresh forces WeChat to be asked
+// again, e.g. to update the label quota) and gives it to the screens.
+func (m *Main) LoadCouriers(refresh bool) {
+	if m.s.Orders == nil {
+		return
+	}
+	m.courierGen++
+	gen := m.courierGen
+	m.NewOrder.couriersLoading()
+	svc := m.s.Orders
+	background(m.b, courierTimeout, func(ctx context.Context) ([]orders.Courier, error) {
+		list, err := svc.Couriers(ctx, refresh)
+		return cloneCouriers(list), err
+	}, func(list []orders.Courier, err error) {
+		if gen != m.courierGen {
+			return
+		}
+		m.NewOrder.setCouriers(list, err)
+		if err == nil {
+			m.Orders.setCouriers(list)
+		}
+	})
+}
+
+// cloneCouriers copies the list deeply. orders.Service returns its cached
+// list and updates the accounts' quota in place after each order; the
+// screens keep their own copy so the UI thread never reads memory another
+// goroutine writes.
+func cloneCouriers(list []orders.Courier) []orders.Courier {
+	out := make([]orders.Courier, len(list))
+	for i, c := range list {
+		c.Services = append([]wxapi.ServiceType(nil), c.Services...)
+		c.Accounts = append([]orders.Account(nil), c.Accounts...)
+		out[i] = c
+	}
+	return out
+}
+
+// Close stops the work in flight (renders, service calls) and waits for it.
+// The window calls it when it closes.
+func (m *Main) Close() {
+	m.NewOrder.stop()
+	m.Orders.stop()
+	m.b.close()
+}
