@@ -98,6 +98,9 @@ func closeRows(rows *sql.Rows) error {
 // accounts lists the bound accounts in binding order, each with the
 // services of its courier.
 func (st *store) accounts(ctx context.Context) ([]wxapi.Account, error) {
+	if err := resolveReviews(ctx, st.db, st.now()); err != nil {
+		return nil, err
+	}
 	rows, err := st.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
@@ -156,7 +159,10 @@ func accountTx(ctx context.Context, tx *sql.Tx, deliveryID, bizID string) (*wxap
 	return &a, nil
 }
 
-// setQuota changes an account's stock (tests and, later, a recharge API).
+// errNoAccount: no account is bound as (delivery_id, biz_id).
+var errNoAccount = errors.New("no such account")
+
+// setQuota changes an account's stock (POST /sandbox/quota, tests).
 func (st *store) setQuota(ctx context.Context, deliveryID, bizID string, n int) error {
 	res, err := st.db.ExecContext(ctx, `UPDATE accounts SET quota_num = ?, quota_update_time = ?
 		WHERE delivery_id = ? AND biz_id = ?`, n, st.now().Unix(), deliveryID, bizID)
@@ -164,7 +170,7 @@ func (st *store) setQuota(ctx context.Context, deliveryID, bizID string, n int) 
 		return fmt.Errorf("set quota of %s/%s: %w", deliveryID, bizID, err)
 	}
 	if k, _ := res.RowsAffected(); k != 1 {
-		return fmt.Errorf("set quota of %s/%s: no such account", deliveryID, bizID)
+		return fmt.Errorf("set quota of %s/%s: %w", deliveryID, bizID, errNoAccount)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ const (
 	codeSystemError     = -1
 	codeInvalidCred     = 40001 // unknown or superseded access_token
 	codeBadGrantType    = 40002
+	codeInvalidOpenID   = 40003
 	codeInvalidAppID    = 40013
 	codeInvalidURL      = 40066
 	codeInvalidSecret   = 40125
@@ -18,12 +19,26 @@ const (
 	codeNeedPOST        = 43002
 	codeEmptyBody       = 44002
 	codeBadJSON         = 47001
+	codeWaybillNotExist = 40199
 	codeCourierFail     = 9300501
+	codeNoDelivery      = 9300503
+	codeHasTracking     = 9300506
+	codeBadWaybillToken = 9300507
+	codeBadUpdateType   = 9300517
 	codeBadDelivery     = 9300520
 	codeOrderRepeated   = 9300522
+	codeCancelFailed    = 9300524
 	codeInvalidArgs     = 9300526
 	codeInvalidWaybill  = 9300528
+	codeAlreadyBound    = 9300529
+	codeUnbindUnknown   = 9300530
+	codeWrongPassword   = 9300531
+	codeBindReviewing   = 9300532
 	codeInvalidShopArgs = 9300535
+	codeNoticeNoWaybill = 9300559
+	codeNoticeUpdates   = 9300560
+	codeArgError        = 930561
+	codeOrderNotExist   = 930563
 )
 
 // errMessages are WeChat's own errmsg texts (before the " rid: ..." suffix),
@@ -32,6 +47,7 @@ var errMessages = map[int]string{
 	codeSystemError:     "system error",
 	codeInvalidCred:     "invalid credential, access_token is invalid or not latest",
 	codeBadGrantType:    "invalid grant_type",
+	codeInvalidOpenID:   "invalid openid",
 	codeInvalidAppID:    "invalid appid",
 	codeInvalidURL:      "invalid url",
 	codeInvalidSecret:   "invalid appsecret",
@@ -42,12 +58,26 @@ var errMessages = map[int]string{
 	codeNeedPOST:        "require POST method",
 	codeEmptyBody:       "empty post data",
 	codeBadJSON:         "data format error",
+	codeWaybillNotExist: "waybill id not exist",
 	codeCourierFail:     "delivery logic fail",
+	codeNoDelivery:      "delivery id not exist",
+	codeHasTracking:     "waybill has path, can not cancel",
+	codeBadWaybillToken: "invalid waybill_token",
+	codeBadUpdateType:   "invalid update_type",
 	codeBadDelivery:     "invalid delivery id",
 	codeOrderRepeated:   "this orderid is repeated",
+	codeCancelFailed:    "cancel order fail",
 	codeInvalidArgs:     "invalid args",
 	codeInvalidWaybill:  "invalid waybill_id",
+	codeAlreadyBound:    "account already bound",
+	codeUnbindUnknown:   "biz_id not bound",
+	codeWrongPassword:   "account or password wrong",
+	codeBindReviewing:   "bind submitted, waiting for review",
 	codeInvalidShopArgs: "invalid shop args",
+	codeNoticeNoWaybill: "waybill not exist",
+	codeNoticeUpdates:   "goods update times exceed limit",
+	codeArgError:        "args error",
+	codeOrderNotExist:   "order not exists",
 }
 
 // Courier-side result codes (delivery_resultcode) seen in WeChat's answers.
@@ -56,6 +86,8 @@ const (
 	courierSenderError  = 20002 // 寄件人/收件人信息异常
 	courierInsuredError = 20008 // SF: insured value below 100 fen
 	courierCargoEmpty   = 30001 // "cargo.detailList is empty"
+	courierCollected    = 30002 // cancel: already collected
+	courierOrderClosed  = 30003 // cancel: order already signed / closed
 	courierFreeText     = -1    // the courier's own free-text refusal
 )
 
@@ -103,5 +135,10 @@ func wxErrf(code int, format string, args ...any) *apiError {
 
 // courierErr is a 9300501 "delivery logic fail" carrying the courier's answer.
 func courierErr(code int, msg string) *apiError {
-	return &apiError{Code: codeCourierFail, Courier: &courierResult{Code: code, Msg: msg}}
+	return withCourier(codeCourierFail, code, msg)
+}
+
+// withCourier is WeChat's code together with the courier's own result.
+func withCourier(code, courierCode int, msg string) *apiError {
+	return &apiError{Code: code, Courier: &courierResult{Code: courierCode, Msg: msg}}
 }

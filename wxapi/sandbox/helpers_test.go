@@ -49,13 +49,20 @@ type harness struct {
 	clock  *testClock
 	client *wxapi.Client
 	ttl    time.Duration
+	tune   func(*Options) // optional: changes the Options of every start
 }
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, dbPath: filepath.Join(t.TempDir(), "sandbox.db"), clock: newTestClock(), ttl: time.Hour}
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith starts a harness whose Options tune adjusts.
+func newHarnessWith(t *testing.T, tune func(*Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, dbPath: filepath.Join(t.TempDir(), "sandbox.db"), clock: newTestClock(), ttl: time.Hour, tune: tune}
 	h.start()
 	return h
 }
@@ -63,7 +70,11 @@ func newHarness(t *testing.T) *harness {
 // start opens the sandbox on h.dbPath and starts serving it.
 func (h *harness) start() {
 	h.t.Helper()
-	sb, err := Open(context.Background(), Options{DBPath: h.dbPath, TokenTTL: h.ttl, Now: h.clock.Now, Logger: quietLog})
+	opts := Options{DBPath: h.dbPath, TokenTTL: h.ttl, Now: h.clock.Now, Logger: quietLog}
+	if h.tune != nil {
+		h.tune(&opts)
+	}
+	sb, err := Open(context.Background(), opts)
 	if err != nil {
 		h.t.Fatalf("Open: %v", err)
 	}
@@ -223,4 +234,124 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// courierCase is a courier with an account (or cash biz id) and a service
+// every sample order can use.
+type courierCase struct {
+	delivery, biz string
+	svc           int
+	svcName       string
+}
+
+// everyCourier covers the whole catalogue, TEST included.
+var everyCourier = []courierCase{
+	{"SF", "SF_CASH", 3, "顺丰标快"},
+	{"YTO", "SANDBOX_YTO", 0, "普通快递"},
+	{"ZTO", "SANDBOX_ZTO", 0, "标准快件"},
+	{"STO", "SANDBOX_STO", 1, "标准快递"},
+	{"YUNDA", "SANDBOX_YUNDA", 0, "标准快件"},
+	{"BEST", "SANDBOX_BEST", 1, "标准快递"},
+	{"EMS", "SANDBOX_EMS", 9, "快递包裹"},
+	{"DB", "DB_CASH", 2, "特准快件"},
+	{"OTP", "OTP_CASH", 1, "标准快递"},
+	{"PJ", "PJ_CASH", 1, "标准快递"},
+	{"TEST", "test_biz_id", 1, "test_service_name"},
+}
+
+// courierByID finds a case of everyCourier.
+func courierByID(t *testing.T, id string) courierCase {
+	t.Helper()
+	for _, c := range everyCourier {
+		if c.delivery == id {
+			return c
+		}
+	}
+	t.Fatalf("no courier case %s", id)
+	return courierCase{}
+}
+
+// place adds a sample order of the courier through the real client.
+func (h *harness) place(orderID, deliveryID string) *wxapi.AddOrderResponse {
+	h.t.Helper()
+	c := courierByID(h.t, deliveryID)
+	resp, err := h.client.AddOrder(context.Background(), sampleOrder(orderID, c.delivery, c.biz, c.svc, c.svcName))
+	if err != nil {
+		h.t.Fatalf("AddOrder %s %s: %v", deliveryID, orderID, err)
+	}
+	return resp
+}
+
+// advance moves the sandbox clock only (tokens live on the wall clock).
+func (h *harness) advance(d time.Duration) {
+	h.t.Helper()
+	if err := h.sb.Advance(context.Background(), d); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// path reads an order's path through the real client.
+func (h *harness) path(orderID, deliveryID, waybillID string) *wxapi.GetPathResponse {
+	h.t.Helper()
+	resp, err := h.client.GetPath(context.Background(), &wxapi.GetPathRequest{OrderID: orderID, DeliveryID: deliveryID, WaybillID: waybillID})
+	if err != nil {
+		h.t.Fatalf("GetPath %s: %v", orderID, err)
+	}
+	return resp
+}
+
+// admin calls a /sandbox/ endpoint and decodes its JSON answer into out
+// (may be nil); it returns the HTTP status.
+func (h *harness) admin(method, path string, body any, out any) int {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		rd = strings.NewReader(mustJSON(h.t, b))
+	}
+	req, err := http.NewRequest(method, h.url+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			h.t.Fatalf("%s %s: answer %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// sandboxOrders is GET /sandbox/orders.
+type sandboxOrders struct {
+	Count  int          `json:"count"`
+	Orders []adminOrder `json:"orders"`
+}
+
+// orders lists the sandbox's orders by order_id.
+func (h *harness) orders() map[string]adminOrder {
+	h.t.Helper()
+	var list sandboxOrders
+	if code := h.admin(http.MethodGet, "/sandbox/orders", nil, &list); code != http.StatusOK {
+		h.t.Fatalf("GET /sandbox/orders: HTTP %d", code)
+	}
+	out := map[string]adminOrder{}
+	for _, o := range list.Orders {
+		out[o.OrderID] = o
+	}
+	if len(out) != list.Count {
+		h.t.Errorf("/sandbox/orders count %d for %d orders", list.Count, len(out))
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,13 +56,57 @@ func ytoOnePart() LabelData {
 	}
 }
 
+// labelCourier is how each template family's sample label is labelled.
+type labelCourier struct {
+	delivery, name, service, biz, waybill string
+}
+
+// familyCouriers has one courier per template family, plus TEST.
+var familyCouriers = []labelCourier{
+	{"SF", "顺丰速运", "顺丰标快", "SF_CASH", "SF760123456789"},
+	{"ZTO", "中通快递", "标准快件", "SANDBOX_ZTO", "73100456789012"},
+	{"EMS", "中国邮政速递物流", "标准快递", "SANDBOX_EMS", "9812345678901"},
+	{"DB", "德邦快递", "特准快件", "DB_CASH", "DPK123456789012"},
+	{"TEST", "测试快递", "test_service_name", "test_biz_id", "TEST123456789012"},
+}
+
+// labelVariant is a print type on a label stock.
+type labelVariant struct {
+	name      string
+	printType int
+	size      LabelSize
+}
+
+var labelVariants = []labelVariant{
+	{"two-part", wxapi.PrintTypeTwoPart, LabelSize100x180},
+	{"one-part", wxapi.PrintTypeOnePart, LabelSize100x180},
+	{"76x130", wxapi.PrintTypeTwoPart, LabelSize76x130}, // 76x130 is one part whatever print_type says
+}
+
+// familyLabel is the SF sample's content on another courier and variant.
+func familyLabel(c labelCourier, v labelVariant) LabelData {
+	d := sfTwoPart()
+	d.DeliveryID, d.DeliveryName, d.ServiceName, d.BizID, d.WaybillID = c.delivery, c.name, c.service, c.biz, c.waybill
+	d.SortingCode, d.BagAddr = sortingCode(c.delivery, d.Receiver), bagAddress(c.delivery, d.Receiver)
+	d.Pieces = 2
+	d.PrintType, d.Size = v.printType, v.size
+	return d
+}
+
 func TestRenderLabelGolden(t *testing.T) {
 	cases := []struct {
 		file string
 		data LabelData
 	}{
-		{"sf-two-part.golden.html", sfTwoPart()},
 		{"yto-one-part.golden.html", ytoOnePart()},
+	}
+	for _, c := range familyCouriers {
+		for _, v := range labelVariants {
+			cases = append(cases, struct {
+				file string
+				data LabelData
+			}{fmt.Sprintf("%s-%s-%s.golden.html", labelFamily(c.delivery), strings.ToLower(c.delivery), v.name), familyLabel(c, v)})
+		}
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -88,19 +133,68 @@ func TestRenderLabelGolden(t *testing.T) {
 	}
 }
 
+// Every family and variant prints what a courier and a receiver need, and
+// nothing that leaks a phone number or fetches a resource.
 func TestRenderLabelContent(t *testing.T) {
-	html, err := RenderLabel(sfTwoPart())
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range familyCouriers {
+		for _, v := range labelVariants {
+			t.Run(c.delivery+"/"+v.name, func(t *testing.T) {
+				d := familyLabel(c, v)
+				html, err := RenderLabel(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkLabelHTML(t, html, d)
+			})
+		}
 	}
+	t.Run("family marks", func(t *testing.T) {
+		for _, tc := range []struct {
+			delivery string
+			want     []string
+		}{
+			{"SF", []string{"目的地", "产品类型", "月结卡号", "丰密", "95338"}},
+			{"ZTO", []string{"集包地", "中转部", "95311"}},
+			{"EMS", []string{"邮件处理中心", "邮编 510", "11183", "内件"}},
+			{"DB", []string{"目的站", "分拣码", "1/2", "95353"}},
+		} {
+			var c labelCourier
+			for _, fc := range familyCouriers {
+				if fc.delivery == tc.delivery {
+					c = fc
+				}
+			}
+			html, err := RenderLabel(familyLabel(c, labelVariants[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if tc.delivery == "SF" && w == "月结卡号" {
+					continue // SF_CASH pays cash: no 月结 card
+				}
+				if !strings.Contains(html, w) {
+					t.Errorf("%s label lacks %q", tc.delivery, w)
+				}
+			}
+		}
+	})
+}
+
+// checkLabelHTML is what every label must satisfy.
+func checkLabelHTML(t *testing.T, html string, d LabelData) {
+	t.Helper()
 	if !strings.HasPrefix(html, "<!doctype html>\n<html") {
 		t.Errorf("not a complete HTML document: %.40q", html)
 	}
+	page := "@page { size: 100mm 180mm; margin: 0 }"
+	box := "width: 100mm; height: 180mm"
+	if d.Size == LabelSize76x130 {
+		page, box = "@page { size: 76mm 130mm; margin: 0 }", "width: 76mm; height: 130mm"
+	}
 	for _, want := range []string{
-		"@page { size: 100mm 180mm; margin: 0 }", "width: 100mm; height: 180mm",
-		`"WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif`,
-		"顺丰速运", "顺丰标快", "SF760123456789", "138****5678", "186****6666", "2025-03-14 09:26",
-		"广州", "集包地", "签收", "收件人联", "易碎物品", "1.2kg", "¥100.00", `shape-rendering="crispEdges"`,
+		page, box, `"WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif`,
+		d.DeliveryName, d.ServiceName, d.WaybillID, d.SortingCode, "138****5678", "186****6666", "2025-03-14 09:26",
+		"王小蒙", "易碎物品", "1.2kg", "¥100.00", `shape-rendering="crispEdges"`, "签收",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("label lacks %q", want)
@@ -121,9 +215,25 @@ func TestRenderLabelContent(t *testing.T) {
 	if n, m := strings.Count(html, "http"), strings.Count(html, `xmlns="http://www.w3.org/2000/svg"`); n != m {
 		t.Errorf("label has %d URLs besides the SVG namespace", n-m)
 	}
-	if c := strings.Count(html, "<svg"); c != 3 {
-		t.Errorf("two-part label has %d SVGs, want 3 (barcode, small barcode, QR)", c)
+	twoPart := d.PrintType == wxapi.PrintTypeTwoPart && d.Size != LabelSize76x130
+	if got := strings.Contains(html, "收件人联"); got != twoPart {
+		t.Errorf("customer copy present = %v, want %v", got, twoPart)
 	}
+	// Barcode and QR, plus the copy's barcode and QR on a two-part label;
+	// SF also prints its 丰密 QR on the delivery part.
+	want := 2
+	if twoPart {
+		want = 4
+		if d.DeliveryID != "SF" {
+			want = 3
+		}
+	}
+	if c := strings.Count(html, "<svg"); c != want {
+		t.Errorf("label has %d SVGs, want %d", c, want)
+	}
+}
+
+func TestOnePartLandline(t *testing.T) {
 	one, err := RenderLabel(ytoOnePart())
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +281,11 @@ func TestRenderLabelRejects(t *testing.T) {
 	d.WaybillID = "顺丰123"
 	if _, err := RenderLabel(d); err == nil {
 		t.Error("a waybill id Code128 cannot encode was accepted")
+	}
+	d = sfTwoPart()
+	d.Size = "100x150"
+	if _, err := RenderLabel(d); err == nil {
+		t.Error("a label size without a template was accepted")
 	}
 }
 

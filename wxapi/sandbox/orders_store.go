@@ -18,15 +18,19 @@ type order struct {
 	WaybillID   string
 	Routing     routing
 	WaybillData []wxapi.KV
-	Status      int
-	CreatedAt   time.Time
+	Status      int       // wxapi.OrderStatusNormal or OrderStatusCancelled
+	CreatedAt   time.Time // sandbox clock
+	CancelledAt time.Time // zero unless cancelled
 }
+
+// cancelled reports whether cancelOrder succeeded on the order.
+func (o *order) cancelled() bool { return o.Status == wxapi.OrderStatusCancelled }
 
 // placeOrder runs the order_id check, the courier checks, the waybill draw,
 // the insert and the quota decrement in one write transaction: two
 // concurrent calls with one order_id get one waybill and one 9300522, and a
 // refused order leaves no trace.
-func (st *store) placeOrder(ctx context.Context, req *wxapi.AddOrderRequest, c courier, raw []byte) (*order, error) {
+func (st *store) placeOrder(ctx context.Context, req *wxapi.AddOrderRequest, c courier, raw []byte, seed int64) (*order, error) {
 	var o *order
 	err := st.inTx(ctx, func(tx *sql.Tx) error {
 		var repeated bool
@@ -37,6 +41,10 @@ func (st *store) placeOrder(ctx context.Context, req *wxapi.AddOrderRequest, c c
 		if repeated {
 			return wxErr(codeOrderRepeated)
 		}
+		now := st.now()
+		if err := resolveReviews(ctx, tx, now); err != nil {
+			return err
+		}
 		acct, err := accountTx(ctx, tx, req.DeliveryID, req.BizID)
 		if err != nil {
 			return err
@@ -44,11 +52,10 @@ func (st *store) placeOrder(ctx context.Context, req *wxapi.AddOrderRequest, c c
 		if e := checkForCourier(req, c, acct); e != nil {
 			return e
 		}
-		wb, err := newWaybillID(ctx, tx, c.DeliveryID)
+		wb, err := newWaybillID(ctx, tx, c.DeliveryID, req.OrderID, seed)
 		if err != nil {
 			return err
 		}
-		now := st.now()
 		rt := routeOrder(req)
 		o = &order{Request: *req, WaybillID: wb, Routing: rt, WaybillData: waybillData(c.DeliveryID, rt), CreatedAt: now}
 		data, err := json.Marshal(o.WaybillData)
@@ -83,24 +90,67 @@ func (st *store) placeOrder(ctx context.Context, req *wxapi.AddOrderRequest, c c
 
 // order loads an order by order_id; ok is false when there is none.
 func (st *store) order(ctx context.Context, orderID string) (o *order, ok bool, err error) {
-	var reqJSON, dataJSON string
-	var created int64
-	o = &order{}
-	err = st.db.QueryRowContext(ctx, `SELECT waybill_id, sorting_code, bag_addr, request_json, waybill_data,
-		order_status, created_at FROM orders WHERE order_id = ?`, orderID).
-		Scan(&o.WaybillID, &o.Routing.SortingCode, &o.Routing.BagAddr, &reqJSON, &dataJSON, &o.Status, &created)
+	return loadOrder(ctx, st.db, `order_id = ?`, orderID)
+}
+
+// orderByWaybill loads the order that got waybillID.
+func (st *store) orderByWaybill(ctx context.Context, waybillID string) (o *order, ok bool, err error) {
+	return loadOrder(ctx, st.db, `waybill_id = ?`, waybillID)
+}
+
+const orderColumns = `waybill_id, sorting_code, bag_addr, request_json, waybill_data,
+	order_status, created_at, cancelled_at`
+
+// loadOrder loads the one order matching where (a condition on a unique
+// column with one parameter).
+func loadOrder(ctx context.Context, q queryer, where string, arg string) (*order, bool, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("load order %s: %w", orderID, err)
+		return nil, false, fmt.Errorf("load order %s: %w", arg, err)
+	}
+	return o, true, nil
+}
+
+func scanOrder(sc scanner) (*order, error) {
+	var reqJSON, dataJSON string
+	var created int64
+	var cancelled sql.NullInt64
+	o := &order{}
+	if err := sc.Scan(&o.WaybillID, &o.Routing.SortingCode, &o.Routing.BagAddr, &reqJSON, &dataJSON,
+		&o.Status, &created, &cancelled); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal([]byte(reqJSON), &o.Request); err != nil {
-		return nil, false, fmt.Errorf("decode stored request of order %s: %w", orderID, err)
+		return nil, fmt.Errorf("decode stored request of waybill %s: %w", o.WaybillID, err)
 	}
 	if err := json.Unmarshal([]byte(dataJSON), &o.WaybillData); err != nil {
-		return nil, false, fmt.Errorf("decode stored waybill_data of order %s: %w", orderID, err)
+		return nil, fmt.Errorf("decode stored waybill_data of waybill %s: %w", o.WaybillID, err)
 	}
+	o.Routing.OriginCenter = originCenter(o.Request.DeliveryID, o.Request.Sender)
 	o.CreatedAt = time.Unix(created, 0)
-	return o, true, nil
+	if cancelled.Valid {
+		o.CancelledAt = time.Unix(cancelled.Int64, 0)
+	}
+	return o, nil
+}
+
+// allOrders lists every order, oldest first.
+func (st *store) allOrders(ctx context.Context) ([]*order, error) {
+	rows, err := st.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY created_at, rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	var out []*order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, closeRows(rows)
 }

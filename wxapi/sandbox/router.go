@@ -41,14 +41,22 @@ type route struct {
 	handle handlerFunc
 }
 
-// routes builds the sandbox's router. Every endpoint group registers itself
-// from its own file.
+// routes builds the sandbox's handler: WeChat's paths behind the fault
+// injector, and the admin paths under /sandbox/, which faults never touch.
+// Every endpoint group registers itself from its own file.
 func (s *Sandbox) routes() http.Handler {
 	table := map[string]route{}
 	s.tokenRoutes(table)
 	s.deliveryRoutes(table)
+	s.accountRoutes(table)
 	s.orderRoutes(table)
-	return &router{s: s, table: table}
+	s.pathRoutes(table)
+	s.noticeRoutes(table)
+	s.printerRoutes(table)
+	mux := http.NewServeMux()
+	mux.Handle(adminPrefix, s.adminRoutes())
+	mux.Handle("/", s.injectFaults(&router{s: s, table: table}))
+	return mux
 }
 
 type router struct {
@@ -60,7 +68,7 @@ type router struct {
 // body, JSON), then the endpoint, and writes the JSON answer.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rid := newRID(rt.s.now())
+	rid := newRID(rt.s.wall())
 	reply, err := rt.dispatch(w, r)
 	code := 0
 	if err != nil {
@@ -148,22 +156,30 @@ type status struct {
 
 var statusOK = status{ErrCode: 0, ErrMsg: "ok"}
 
-// courierErrorReply is a 9300501 answer: WeChat adds the courier's result and
-// an empty waybill_data.
-type courierErrorReply struct {
+// courierReply is an error answer that carries the courier system's own
+// result (a cancelOrder refusal, for one).
+type courierReply struct {
 	status
-	DeliveryResultCode int        `json:"delivery_resultcode"`
-	DeliveryResultMsg  string     `json:"delivery_resultmsg"`
-	WaybillData        []wxapi.KV `json:"waybill_data"`
+	DeliveryResultCode int    `json:"delivery_resultcode"`
+	DeliveryResultMsg  string `json:"delivery_resultmsg"`
+}
+
+// courierErrorReply is addOrder's 9300501: WeChat adds an empty waybill_data.
+type courierErrorReply struct {
+	courierReply
+	WaybillData []wxapi.KV `json:"waybill_data"`
 }
 
 func errorReply(e *apiError, rid string) any {
 	st := status{ErrCode: e.Code, ErrMsg: e.message() + " rid: " + rid}
-	if e.Courier != nil {
-		return courierErrorReply{status: st, DeliveryResultCode: e.Courier.Code,
-			DeliveryResultMsg: e.Courier.Msg, WaybillData: []wxapi.KV{}}
+	if e.Courier == nil {
+		return st
 	}
-	return st
+	cr := courierReply{status: st, DeliveryResultCode: e.Courier.Code, DeliveryResultMsg: e.Courier.Msg}
+	if e.Code == codeCourierFail {
+		return courierErrorReply{courierReply: cr, WaybillData: []wxapi.KV{}}
+	}
+	return cr
 }
 
 // writeJSON answers HTTP 200 like WeChat, whose failures live in errcode.

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"hash/fnv"
+	"regexp"
 	"strings"
 
 	"waybilldesk/wxapi"
@@ -138,4 +139,36 @@ func hash(parts ...string) uint32 {
 		h.Write([]byte{0})
 	}
 	return h.Sum32()
+}
+
+// postCodes are the postal codes of hub cities (EMS prints the receiver's
+// and the sender's); a city not listed takes its province capital's.
+var postCodes = map[string]string{
+	"北京": "100000", "上海": "200000", "天津": "300000", "重庆": "400000", "广州": "510000", "深圳": "518000",
+	"东莞": "523000", "佛山": "528000", "珠海": "519000", "杭州": "310000", "宁波": "315000", "温州": "325000",
+	"金华": "321000", "南京": "210000", "苏州": "215000", "无锡": "214000", "成都": "610000", "武汉": "430000",
+	"长沙": "410000", "西安": "710000", "郑州": "450000", "济南": "250000", "青岛": "266000", "沈阳": "110000",
+	"大连": "116000", "哈尔滨": "150000", "长春": "130000", "石家庄": "050000", "太原": "030000",
+	"呼和浩特": "010000", "合肥": "230000", "福州": "350000", "厦门": "361000", "泉州": "362000", "南昌": "330000",
+	"南宁": "530000", "海口": "570000", "贵阳": "550000", "昆明": "650000", "拉萨": "850000", "兰州": "730000",
+	"西宁": "810000", "银川": "750000", "乌鲁木齐": "830000",
+}
+
+var sixDigits = regexp.MustCompile(`^\d{6}$`)
+
+// postCode is the contact's post_code when it is a mainland one, else the
+// code of the city's hub with the district folded into the last digits so
+// neighbouring districts differ, as real codes do.
+func postCode(c wxapi.Contact) string {
+	if pc := strings.TrimSpace(c.PostCode); sixDigits.MatchString(pc) {
+		return pc
+	}
+	code, ok := postCodes[shortCity(c.City)]
+	if !ok {
+		code, ok = postCodes[hubCity(c)]
+	}
+	if !ok {
+		return ""
+	}
+	return code[:4] + fmt.Sprintf("%02d", hash(c.Area)%60)
 }

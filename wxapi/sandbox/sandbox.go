@@ -1,11 +1,3 @@
-// Package sandbox is an in-process fake of WeChat's logistics platform
-// (物流助手) and its couriers. It serves the same HTTP paths, checks requests
-// the way WeChat and the couriers do, answers with WeChat's error codes, keeps
-// its state (tokens, bound accounts, quotas, orders) in its own SQLite file and
-// renders e-waybill labels, so Waybill Desk can be tried offline end to end.
-//
-// The courier catalogue is the table of ../shared/seeds/000 (the official
-// "已经支持的快递公司" page) plus WeChat's test courier TEST/test_biz_id.
 package sandbox
 
 import (
@@ -28,44 +20,107 @@ const (
 // DefaultTokenTTL is the lifetime of an access_token, as on WeChat.
 const DefaultTokenTTL = 7200 * time.Second
 
-// Options configure a Sandbox.
+// Options configure a Sandbox. The zero value of each field is its
+// default (no fault, speed 1, 100x180 labels, no pushes), so callers that
+// set only DBPath, AppID, Secret and Logger get a plain, healthy platform.
 type Options struct {
 	// DBPath is the SQLite file for the sandbox's own state (orders survive a
 	// restart); required. Its directory is created when missing.
 	DBPath string
 	// AppID and Secret are the accepted credentials; default DefaultAppID and
-	// DefaultSecret.
+	// DefaultSecret. Any other pair is answered 40013 / 40125 as on WeChat.
 	AppID, Secret string
-	// TokenTTL is the access_token lifetime, default DefaultTokenTTL.
+	// TokenTTL is the access_token lifetime announced in expires_in, default
+	// DefaultTokenTTL. Faults.TokenTTL makes tokens die earlier than that.
 	TokenTTL time.Duration
-	// Now is the clock, default time.Now; tests move it to expire tokens.
+	// Now is the wall clock, default time.Now; tests pass a manual clock.
 	Now func() time.Time
 	// Logger receives one debug line per call; default slog.Default().
 	Logger *slog.Logger
+
+	// Speed runs the sandbox clock (parcels moving, EMS reviews) this many
+	// times faster than Now: 1440 makes a day pass in a minute. 0 means 1.
+	Speed float64
+	// Seed seeds every random choice the sandbox makes (fault dice, waybill
+	// numbers), so a run can be repeated. Parcel paths depend only on the
+	// order_id.
+	Seed int64
+	// Faults are injected from the start; POST /sandbox/faults changes them.
+	Faults Faults
+	// LabelSize is the label size of accounts and couriers that have none
+	// of their own (see POST /sandbox/label_size); default 100x180.
+	LabelSize LabelSize
+	// Push sends add_express_path events to a callback; off without a URL.
+	Push PushOptions
 }
 
 // Sandbox is a running fake WeChat logistics platform. It is safe for
 // concurrent use.
 type Sandbox struct {
-	db       *store
-	appID    string
-	secret   string
-	tokenTTL time.Duration
-	now      func() time.Time
-	log      *slog.Logger
-	handler  http.Handler
+	db        *store
+	appID     string
+	secret    string
+	tokenTTL  time.Duration
+	wall      func() time.Time
+	clock     *simClock
+	faults    *faultState
+	seed      int64
+	labelSize LabelSize
+	log       *slog.Logger
+	handler   http.Handler
+	pusher    *pusher // nil without a callback URL
 
 	mu     sync.Mutex
 	srv    *http.Server
 	closed bool
 }
 
-// Open opens (creating and migrating when needed) the state database and
-// seeds the couriers and bound accounts on first use.
+// Open opens (creating and migrating when needed) the state database, seeds
+// the couriers and bound accounts on first use and, with a callback URL,
+// starts pushing add_express_path events.
 func Open(ctx context.Context, opts Options) (*Sandbox, error) {
 	if opts.DBPath == "" {
 		return nil, errors.New("sandbox: Options.DBPath is required")
 	}
+	if err := normalize(&opts); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	db, err := openStore(ctx, opts.DBPath, opts.Now)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	offset, err := db.clockOffset(ctx)
+	if err != nil {
+		db.close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	clock := newSimClock(opts.Now, opts.Speed, offset)
+	db.now = clock.Now
+	s := &Sandbox{
+		db:        db,
+		appID:     opts.AppID,
+		secret:    opts.Secret,
+		tokenTTL:  opts.TokenTTL,
+		wall:      opts.Now,
+		clock:     clock,
+		faults:    newFaultState(opts.Faults, opts.Seed),
+		seed:      opts.Seed,
+		labelSize: opts.LabelSize,
+		log:       opts.Logger.With("component", "wxsandbox"),
+	}
+	s.handler = s.routes()
+	if opts.Push.URL != "" {
+		if s.pusher, err = newPusher(s, opts.Push); err != nil {
+			db.close()
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		s.pusher.start()
+	}
+	return s, nil
+}
+
+// normalize fills defaults and refuses settings that cannot work.
+func normalize(opts *Options) error {
 	if opts.AppID == "" {
 		opts.AppID = DefaultAppID
 	}
@@ -81,24 +136,45 @@ func Open(ctx context.Context, opts Options) (*Sandbox, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	db, err := openStore(ctx, opts.DBPath, opts.Now)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
+	if opts.Speed == 0 {
+		opts.Speed = 1
 	}
-	s := &Sandbox{
-		db:       db,
-		appID:    opts.AppID,
-		secret:   opts.Secret,
-		tokenTTL: opts.TokenTTL,
-		now:      opts.Now,
-		log:      opts.Logger.With("component", "wxsandbox"),
+	if opts.LabelSize == "" {
+		opts.LabelSize = LabelSize100x180
 	}
-	s.handler = s.routes()
-	return s, nil
+	return errors.Join(checkSpeed(opts.Speed), opts.Faults.Validate(), opts.LabelSize.Validate(), opts.Push.validate())
 }
 
-// Handler serves WeChat's paths (/cgi-bin/...). It can be mounted on any
-// server; Start is a shortcut that listens on its own.
+// Now is the sandbox clock: the wall clock sped up by Options.Speed and
+// moved by Advance.
+func (s *Sandbox) Now() time.Time { return s.clock.Now() }
+
+// Advance moves the sandbox clock forward, e.g. a day to see parcels
+// delivered. The offset is saved, so a restart keeps it.
+func (s *Sandbox) Advance(ctx context.Context, d time.Duration) error {
+	if err := s.clock.Advance(d); err != nil {
+		return fmt.Errorf("sandbox: advance: %w", err)
+	}
+	return s.db.saveClockOffset(ctx, s.clock.Offset())
+}
+
+// Faults returns the fault settings in force.
+func (s *Sandbox) Faults() Faults { return s.faults.get() }
+
+// SetFaults replaces the fault settings.
+func (s *Sandbox) SetFaults(f Faults) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	s.faults.set(f)
+	s.log.Info("sandbox faults changed", "latency", f.Latency, "error_rate", f.ErrorRate,
+		"http500_rate", f.HTTP500Rate, "drop_after_commit_rate", f.DropAfterCommitRate, "token_ttl", f.TokenTTL)
+	return nil
+}
+
+// Handler serves WeChat's paths (/cgi-bin/...) and the admin paths
+// (/sandbox/...). It can be mounted on any server; Start is a shortcut
+// that listens on its own.
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
@@ -147,8 +223,9 @@ func baseURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
 }
 
-// Close stops the server (letting calls in flight finish for a few seconds)
-// and closes the database. Calling it again does nothing.
+// Close stops the pushes and the server (letting calls in flight finish for
+// a few seconds), saves the sandbox clock and closes the database. Calling
+// it again does nothing.
 func (s *Sandbox) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,6 +234,9 @@ func (s *Sandbox) Close() error {
 	}
 	s.closed = true
 	var errs []error
+	if s.pusher != nil {
+		s.pusher.stop()
+	}
 	if s.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -164,8 +244,13 @@ func (s *Sandbox) Close() error {
 			errs = append(errs, fmt.Errorf("sandbox: stop server: %w", err))
 		}
 	}
+	// Keep the sandbox time a sped-up or advanced clock reached.
+	if err := s.db.saveClockOffset(context.Background(), s.clock.Offset()); err != nil {
+		errs = append(errs, fmt.Errorf("sandbox: save clock: %w", err))
+	}
 	if err := s.db.close(); err != nil {
 		errs = append(errs, fmt.Errorf("sandbox: close database: %w", err))
 	}
+	s.log.Info("sandbox stopped")
 	return errors.Join(errs...)
 }

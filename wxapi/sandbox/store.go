@@ -12,11 +12,16 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
-// store is the sandbox's SQLite state: tokens, couriers, bound accounts and
-// orders. Nothing else in the package writes SQL outside the *_store.go files.
+// store is the sandbox's SQLite state: tokens, couriers, bound accounts,
+// orders and their paths, buyer notices, printers and pushes. Nothing else
+// in the package writes SQL outside the *_store.go files.
 type store struct {
-	db  *sql.DB
-	now func() time.Time
+	db *sql.DB
+	// now is the sandbox clock (orders, paths, accounts); wall is the real
+	// clock (tokens, push retries). They are equal unless Options.Speed or
+	// an Advance moved the sandbox clock.
+	now  func() time.Time
+	wall func() time.Time
 }
 
 // dsnParams: WAL lets getOrder read while addOrder writes; busy_timeout
@@ -25,7 +30,9 @@ type store struct {
 // order_id, then insert) cannot deadlock on a lock upgrade.
 const dsnParams = "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
 
-func openStore(ctx context.Context, path string, now func() time.Time) (*store, error) {
+// openStore opens and migrates the file. Both clocks start as wall; Open
+// switches now to the sandbox clock once the saved offset is read.
+func openStore(ctx context.Context, path string, wall func() time.Time) (*store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create directory of %s: %w", path, err)
@@ -39,7 +46,7 @@ func openStore(ctx context.Context, path string, now func() time.Time) (*store, 
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	st := &store{db: db, now: now}
+	st := &store{db: db, now: wall, wall: wall}
 	if err := st.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -75,6 +82,7 @@ type migration func(ctx context.Context, tx *sql.Tx, now time.Time) error
 var migrations = []migration{
 	migrateSchemaV1,
 	migrateSeedV2,
+	migrateLifecycleV3,
 }
 
 // migrate runs the missing migrations, each in its own transaction together

@@ -24,7 +24,7 @@ func (s *Sandbox) handleStableToken(ctx context.Context, c *call) (any, error) {
 	if err := s.checkCredentials(req.GrantType, req.AppID, req.Secret); err != nil {
 		return nil, err
 	}
-	tok, err := s.db.stableToken(ctx, req.ForceRefresh, s.tokenTTL)
+	tok, err := s.db.stableToken(ctx, req.ForceRefresh, s.tokenLife())
 	if err != nil {
 		return nil, err
 	}
@@ -37,12 +37,18 @@ func (s *Sandbox) handleToken(ctx context.Context, c *call) (any, error) {
 	if err := s.checkCredentials(q.Get("grant_type"), q.Get("appid"), q.Get("secret")); err != nil {
 		return nil, err
 	}
-	tok, err := s.db.classicToken(ctx, s.tokenTTL)
+	tok, err := s.db.classicToken(ctx, s.tokenLife())
 	if err != nil {
 		return nil, err
 	}
 	// Like WeChat, a successful token answer carries no errcode.
 	return wxapi.TokenResponse{AccessToken: tok.Token, ExpiresIn: tok.ExpiresIn}, nil
+}
+
+// tokenLife is the announced lifetime and, under the token-ttl fault, the
+// shorter real one.
+func (s *Sandbox) tokenLife() tokenLife {
+	return tokenLife{announced: s.tokenTTL, real: s.faults.get().TokenTTL}
 }
 
 // checkCredentials answers in WeChat's order: a missing appid first, then

@@ -41,14 +41,20 @@ type issuedToken struct {
 	ExpiresIn int // seconds
 }
 
+// tokenLife is how long a token is announced to live (expires_in) and how
+// long it really works; they differ only under the token-ttl fault.
+type tokenLife struct {
+	announced, real time.Duration
+}
+
 // stableToken implements stable_token: in normal mode the newest live token
 // is returned again until it enters its last rotation window (5 minutes
 // before expiry, or half the life for short test TTLs); force revokes every
-// stable token and issues a new one.
-func (st *store) stableToken(ctx context.Context, force bool, ttl time.Duration) (issuedToken, error) {
+// stable token and issues a new one. Tokens live on the wall clock.
+func (st *store) stableToken(ctx context.Context, force bool, life tokenLife) (issuedToken, error) {
 	var out issuedToken
 	err := st.inTx(ctx, func(tx *sql.Tx) error {
-		now := st.now()
+		now := st.wall()
 		nowMS := now.UnixMilli()
 		if force {
 			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_ms = ?
@@ -57,14 +63,16 @@ func (st *store) stableToken(ctx context.Context, force bool, ttl time.Duration)
 			}
 		} else {
 			var tok string
-			var exp int64
-			err := tx.QueryRowContext(ctx, `SELECT token, expires_ms FROM tokens
+			var created int64
+			err := tx.QueryRowContext(ctx, `SELECT token, created_ms FROM tokens
 				WHERE kind = ? AND revoked_ms IS NULL AND expires_ms > ?
-				ORDER BY created_ms DESC LIMIT 1`, tokenStable, nowMS).Scan(&tok, &exp)
+				ORDER BY created_ms DESC LIMIT 1`, tokenStable, nowMS).Scan(&tok, &created)
 			switch {
 			case err == nil:
-				left := time.UnixMilli(exp).Sub(now)
-				if left > rotationMargin(ttl) {
+				// expires_in keeps counting down the announced life, even
+				// when the token-ttl fault will end it sooner.
+				left := time.UnixMilli(created).Add(life.announced).Sub(now)
+				if left > rotationMargin(life.announced) {
 					out = issuedToken{Token: tok, ExpiresIn: int(left / time.Second)}
 					return nil
 				}
@@ -73,7 +81,7 @@ func (st *store) stableToken(ctx context.Context, force bool, ttl time.Duration)
 			}
 		}
 		var err error
-		out, err = insertToken(ctx, tx, tokenStable, now, ttl)
+		out, err = insertToken(ctx, tx, tokenStable, now, life)
 		return err
 	})
 	return out, err
@@ -81,16 +89,16 @@ func (st *store) stableToken(ctx context.Context, force bool, ttl time.Duration)
 
 // classicToken implements /cgi-bin/token: every call issues a new token and
 // the earlier ones stop working classicGrace later.
-func (st *store) classicToken(ctx context.Context, ttl time.Duration) (issuedToken, error) {
+func (st *store) classicToken(ctx context.Context, life tokenLife) (issuedToken, error) {
 	var out issuedToken
 	err := st.inTx(ctx, func(tx *sql.Tx) error {
-		now := st.now()
+		now := st.wall()
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_ms = ?
 			WHERE kind = ? AND revoked_ms IS NULL`, now.Add(classicGrace).UnixMilli(), tokenClassic); err != nil {
 			return fmt.Errorf("supersede classic tokens: %w", err)
 		}
 		var err error
-		out, err = insertToken(ctx, tx, tokenClassic, now, ttl)
+		out, err = insertToken(ctx, tx, tokenClassic, now, life)
 		return err
 	})
 	return out, err
@@ -100,20 +108,24 @@ func rotationMargin(ttl time.Duration) time.Duration {
 	return min(5*time.Minute, ttl/2)
 }
 
-func insertToken(ctx context.Context, tx *sql.Tx, kind string, now time.Time, ttl time.Duration) (issuedToken, error) {
+func insertToken(ctx context.Context, tx *sql.Tx, kind string, now time.Time, life tokenLife) (issuedToken, error) {
 	tok, err := newToken()
 	if err != nil {
 		return issuedToken{}, err
 	}
+	lasts := life.announced
+	if life.real > 0 && life.real < lasts {
+		lasts = life.real
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (token, kind, created_ms, expires_ms)
-		VALUES (?, ?, ?, ?)`, tok, kind, now.UnixMilli(), now.Add(ttl).UnixMilli()); err != nil {
+		VALUES (?, ?, ?, ?)`, tok, kind, now.UnixMilli(), now.Add(lasts).UnixMilli()); err != nil {
 		return issuedToken{}, fmt.Errorf("store %s token: %w", kind, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_ms < ? AND (revoked_ms IS NULL OR revoked_ms < ?)`,
 		now.Add(-tokenKeep).UnixMilli(), now.Add(-tokenKeep).UnixMilli()); err != nil {
 		return issuedToken{}, fmt.Errorf("purge old tokens: %w", err)
 	}
-	return issuedToken{Token: tok, ExpiresIn: int(ttl / time.Second)}, nil
+	return issuedToken{Token: tok, ExpiresIn: int(life.announced / time.Second)}, nil
 }
 
 // tokenState is what the sandbox knows about a presented token.
@@ -137,7 +149,7 @@ func (st *store) checkToken(ctx context.Context, token string) (tokenState, erro
 	if err != nil {
 		return 0, fmt.Errorf("look up token: %w", err)
 	}
-	now := st.now().UnixMilli()
+	now := st.wall().UnixMilli()
 	// Whichever ended the token first decides the answer.
 	if revoked.Valid && now >= revoked.Int64 && revoked.Int64 < exp {
 		return tokenRevoked, nil

@@ -2,10 +2,9 @@ package sandbox
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"math/big"
 
 	"waybilldesk/wxapi"
 )
@@ -33,20 +32,18 @@ var waybillFormats = map[string]waybillFormat{
 	testDeliveryID: {"TEST", 12},
 }
 
-// newWaybillID draws a waybill number that no stored order has. The UNIQUE
-// column is the final guard; the loop only makes a clash practically never
-// surface as an error.
-func newWaybillID(ctx context.Context, tx *sql.Tx, deliveryID string) (string, error) {
+// newWaybillID draws a waybill number that no stored order has. The draw
+// is a hash of the seed and the order_id, so the same order placed in a
+// fresh sandbox with the same seed gets the same waybill (tests can pin
+// it); a clash with a stored waybill moves on to the next attempt, and the
+// UNIQUE column is the final guard.
+func newWaybillID(ctx context.Context, tx *sql.Tx, deliveryID, orderID string, seed int64) (string, error) {
 	f, ok := waybillFormats[deliveryID]
 	if !ok {
 		f = waybillFormat{prefix: deliveryID, digits: 12}
 	}
-	for range 10 {
-		id, err := randomDigits(f.digits)
-		if err != nil {
-			return "", err
-		}
-		id = f.prefix + id
+	for attempt := range 10 {
+		id := f.prefix + hashDigits(f.digits, fmt.Sprint(seed), deliveryID, orderID, fmt.Sprint(attempt))
 		var taken bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE waybill_id = ?)`, id).
 			Scan(&taken); err != nil {
@@ -59,21 +56,25 @@ func newWaybillID(ctx context.Context, tx *sql.Tx, deliveryID string) (string, e
 	return "", fmt.Errorf("no free %s waybill id after 10 draws", deliveryID)
 }
 
-func randomDigits(n int) (string, error) {
+// hashDigits turns the parts into n decimal digits.
+func hashDigits(n int, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	sum := h.Sum(nil)
 	b := make([]byte, n)
-	ten := big.NewInt(10)
 	for i := range b {
-		d, err := rand.Int(rand.Reader, ten)
-		if err != nil {
-			return "", fmt.Errorf("random waybill id: %w", err)
-		}
-		b[i] = byte('0' + d.Int64())
+		// 32 bytes give 32 digits; a waybill needs at most 13. The modulo
+		// bias (256 % 10) is irrelevant for test data.
+		b[i] = '0' + sum[i%len(sum)]%10
 	}
 	// A leading zero after a numeric-only prefix reads like a typo to staff.
 	if b[0] == '0' {
 		b[0] = '1'
 	}
-	return string(b), nil
+	return string(b)
 }
 
 // routing is what the courier computes for an order's label.

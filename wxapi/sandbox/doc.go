@@ -1,0 +1,64 @@
+// Package sandbox is an in-process fake of WeChat's logistics platform
+// (物流助手) and its couriers, faithful enough to train operators on and to
+// run tests and benchmarks against. It serves WeChat's HTTP paths, checks
+// requests the way WeChat and the couriers do, answers with WeChat's error
+// codes, keeps its state (tokens, bound accounts and quotas, orders and
+// their paths, buyer notices, printer operators) in its own SQLite file and
+// renders e-waybill labels.
+//
+// # WeChat's endpoints
+//
+// Tokens (cgi-bin/token, cgi-bin/stable_token); the merchant endpoints
+// getAllDelivery, getAllAccount, bindAccount, getQuota, addOrder, getOrder,
+// batchGetOrder, cancelOrder, getPath, getPrinter, updatePrinter and
+// testUpdateOrder; the buyer-notice endpoints of both families
+// (trace_waybill/query_trace/update_waybill_goods and their follow_*
+// twins) and get_delivery_list. The courier catalogue is the table of
+// ../shared/seeds/000 plus WeChat's test courier TEST/test_biz_id; every
+// franchise courier and EMS has a bound sandbox account (SANDBOX_YTO, ...).
+//
+// # Time
+//
+// Parcels move on the sandbox clock: Options.Now (the wall clock) run
+// Options.Speed times faster, plus whatever Advance or POST /sandbox/clock
+// added. Each order's whole life (pick-up, hubs, delivery, signature, and
+// now and then a failed pick-up, a held parcel, a failed delivery or a
+// return) is drawn from a generator seeded by its order_id, and getPath
+// shows the part that has happened by now; no goroutine runs per order.
+// TEST orders move only through testUpdateOrder, as on WeChat. A
+// cancellation stops an order where it is.
+//
+// # Labels
+//
+// getOrder renders one template per courier family (SF; the 通达系
+// franchise couriers YTO, ZTO, STO, Yunda, Best; EMS; a generic one for
+// the others) on 100x180 mm stock (two-part, or one-part with print_type 1)
+// or on 76x130 mm one-part stock. WeChat's getOrder has no size parameter,
+// so the size is a setting: per account or per courier through
+// POST /sandbox/label_size {"delivery_id", "biz_id" (optional), "size"},
+// else Options.LabelSize, else 100x180.
+//
+// # Faults and administration
+//
+// Options.Faults (the --latency, --error-rate, --http500-rate,
+// --drop-after-commit-rate and --token-ttl switches) are injected into
+// WeChat's paths only, with dice seeded by Options.Seed. The admin paths
+// under /sandbox/ answer plain JSON and are never faulted:
+//
+//	GET  /sandbox/faults       the fault settings
+//	POST /sandbox/faults       change some of them: {"error-rate": 0.05}
+//	POST /sandbox/quota        {"delivery_id", "biz_id", "quota_num"}
+//	GET  /sandbox/orders       every order with its state
+//	GET  /sandbox/clock        the sandbox time and speed
+//	POST /sandbox/clock        {"advance": "24h"} and/or {"speed": 1440}
+//	GET  /sandbox/label_size   the label size settings
+//	POST /sandbox/label_size   set or (size "") remove one
+//
+// # Pushes
+//
+// With Options.Push.URL set, every change of a path is pushed as an
+// add_express_path event carrying the whole path and a Version that grows
+// by one per accepted push, signed with the push Token, encrypted in safe
+// mode when an EncodingAESKey is given, as JSON or XML, and retried with a
+// doubling wait while the callback fails.
+package sandbox
