@@ -64,6 +64,8 @@ func commands() []command {
 		{"order", "order place --file F | get ID [--remote] | list [--search Q] [--status S] [--limit N] | cancel ID | path ID | batch ID... | reconcile [ID]", "place, look up, track and cancel orders", runOrder},
 		{"print", "print ORDER_ID --to pdf:FILE [--size 100x180]", "print an order's label", runPrint},
 		{"render", "render --html FILE (--pdf OUT | --png OUT) [--size 100x180] [--dpi 203]", "render a label HTML file", runRender},
+		{"import", "import FILE.csv|.xlsx|.jsonl [--dry-run] [--map F] [--delivery-id D --biz-id B --service-type N] [--sender F] [--weight KG] [--concurrency N] [--rate R] [--results OUT.csv] | --template OUT.csv | --history [RUN_ID]", "import orders from a shop export or JSON Lines: preview with per-row errors, place, per-row results", runImport},
+		{"export", "export --file F.csv|F.xlsx [--search Q] [--status S] [--delivery-id D] [--from 2026-11-01] [--to 2026-11-30]", "export the order history (with full phone numbers) for bookkeeping", runExport},
 		{"operators", "operators list | add --openid O [--tagid-list 1,2] | remove --openid O", "printer operators (打印员) of WeChat's PC label software", runOperators},
 		{"notify", "notify follow|trace --file F | query --waybill-token T | update-goods --waybill-token T --file F [--family follow|trace]", "buyer notices through WeChat", runNotify},
 		{"events", "events serve --listen ADDR --token T [--aes-key K --appid A]", "receive WeChat's pushes, print each verified event as a JSON line", runEvents},

@@ -39,6 +39,10 @@ const (
 // "submitting" until Reconcile finds out; placing it again is refused.
 var ErrUnknownOutcome = errors.New("outcome unknown: the order is kept as submitting and will be reconciled")
 
+// ErrAlreadyInHistory means the order_id was placed (or is being placed)
+// before: one order never gets two waybills.
+var ErrAlreadyInHistory = errors.New("order_id is already in the history")
+
 // Options configure a Service.
 type Options struct {
 	Logger *slog.Logger
@@ -189,7 +193,7 @@ func (s *Service) Place(ctx context.Context, req wxapi.AddOrderRequest) (*Order,
 	}
 	if err := s.db.CreateOrder(ctx, row); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
-			return nil, fmt.Errorf("place order %s: order_id is already in the history", r.OrderID)
+			return nil, fmt.Errorf("place order %s: %w", r.OrderID, ErrAlreadyInHistory)
 		}
 		return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
 	}

@@ -140,7 +140,7 @@ func TestPlaceKeepsTheShopOrderNumber(t *testing.T) {
 	if o.OrderID != "TB-20261122-0001" {
 		t.Fatalf("order id %s", o.OrderID)
 	}
-	if _, err := e.svc.Place(context.Background(), r); err == nil || !strings.Contains(err.Error(), "already in the history") {
+	if _, err := e.svc.Place(context.Background(), r); !errors.Is(err, ErrAlreadyInHistory) {
 		t.Fatalf("second place of the same shop order: %v", err)
 	}
 	if n := e.faults.addOrders.Load(); n != 1 {

@@ -1,0 +1,264 @@
+package batch
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"waybilldesk/store"
+)
+
+// ExportFormatOf tells the export format from a file name: .csv or .xlsx.
+func ExportFormatOf(name string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return FormatCSV, nil
+	case ".xlsx":
+		return FormatXLSX, nil
+	}
+	return "", fmt.Errorf("export %s: want a .csv or .xlsx file name", filepath.Base(name))
+}
+
+// exportColumn is one column of the history export.
+type exportColumn struct {
+	zh, en string
+	width  float64
+	text   bool // an id: always a text cell, never a number
+	value  func(o *store.Order) any
+}
+
+// exportColumns: the export is the merchant's own bookkeeping, so it has
+// the receiver's full phone number (lists and logs mask it).
+var exportColumns = []exportColumn{
+	{"订单号", "order_id", 24, true, func(o *store.Order) any { return o.OrderID }},
+	{"创建时间", "created", 20, false, func(o *store.Order) any { return o.CreatedAt }},
+	{"状态", "status", 12, false, func(o *store.Order) any { return o.Status }},
+	{"快递公司", "courier", 10, false, func(o *store.Order) any { return o.DeliveryID }},
+	{"服务", "service", 14, false, func(o *store.Order) any { return o.ServiceName }},
+	{"账号", "biz_id", 16, true, func(o *store.Order) any { return o.BizID }},
+	{"运单号", "waybill_id", 22, true, func(o *store.Order) any { return o.WaybillID }},
+	{"收件人", "receiver_name", 12, false, func(o *store.Order) any { return o.ReceiverName }},
+	{"收件人电话", "receiver_phone", 16, true, func(o *store.Order) any { return o.ReceiverPhone }},
+	{"收件城市", "receiver_city", 12, false, func(o *store.Order) any { return o.ReceiverCity }},
+	{"物流状态", "track_status", 12, false, func(o *store.Order) any { return o.TrackStatus }},
+	{"物流更新", "track_time", 20, false, func(o *store.Order) any { return o.TrackTime }},
+	{"物流信息", "track_msg", 40, false, func(o *store.Order) any { return o.TrackMsg }},
+	{"错误码", "errcode", 10, false, func(o *store.Order) any { return o.ErrorCode }},
+	{"错误信息", "errmsg", 40, false, func(o *store.Order) any { return o.ErrorMsg }},
+}
+
+// ExportHeader is the export's header row: each column in Chinese and
+// English, e.g. "运单号 waybill_id".
+func ExportHeader() []string {
+	out := make([]string, len(exportColumns))
+	for i, c := range exportColumns {
+		out[i] = c.zh + " " + c.en
+	}
+	return out
+}
+
+// exportPage is how many orders are read at a time.
+const exportPage = 500
+
+// Export writes the orders of the history matching q (all of them, newest
+// first; q.Limit and q.Offset are ignored) as CSV or XLSX and returns how
+// many it wrote. Orders created after the export starts are left out, so
+// paging is not shifted by them.
+func Export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format, w io.Writer) (int, error) {
+	if q.To.IsZero() {
+		q.To = time.Now().Add(time.Millisecond)
+	}
+	var write func(o *store.Order) error
+	var finish func() error
+	switch format {
+	case FormatCSV:
+		cw, err := newCSVExport(w)
+		if err != nil {
+			return 0, err
+		}
+		write, finish = cw.write, cw.finish
+	case FormatXLSX:
+		xw, err := newXLSXExport(w)
+		if err != nil {
+			return 0, err
+		}
+		defer xw.f.Close()
+		write, finish = xw.write, xw.finish
+	default:
+		return 0, fmt.Errorf("export: unknown format %q", format)
+	}
+	n := 0
+	for q.Offset = 0; ; q.Offset += exportPage {
+		q.Limit = exportPage
+		page, err := db.ListOrders(ctx, q)
+		if err != nil {
+			return n, fmt.Errorf("export: %w", err)
+		}
+		for i := range page {
+			if err := write(&page[i]); err != nil {
+				return n, fmt.Errorf("export order %s: %w", page[i].OrderID, err)
+			}
+			n++
+		}
+		if len(page) < exportPage {
+			break
+		}
+	}
+	if err := finish(); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
+}
+
+// csvExport writes UTF-8 with a BOM, so that Excel reads the Chinese. Its
+// values are plain (no ="…" tricks), so that other tools read them as
+// they are; for Excel, export .xlsx, where ids are text cells.
+type csvExport struct{ cw *csv.Writer }
+
+func newCSVExport(w io.Writer) (*csvExport, error) {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	e := &csvExport{cw: csv.NewWriter(w)}
+	return e, e.cw.Write(ExportHeader())
+}
+
+func (e *csvExport) write(o *store.Order) error {
+	row := make([]string, len(exportColumns))
+	for i, c := range exportColumns {
+		row[i] = exportText(c.value(o))
+	}
+	return e.cw.Write(row)
+}
+
+func (e *csvExport) finish() error {
+	e.cw.Flush()
+	return e.cw.Error()
+}
+
+// exportText formats a value for CSV: times as local "2006-01-02 15:04:05"
+// (empty when unset), error codes empty when 0.
+func exportText(v any) string {
+	switch v := v.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return ""
+		}
+		return v.Local().Format("2006-01-02 15:04:05")
+	case int:
+		if v == 0 {
+			return ""
+		}
+		return strconv.Itoa(v)
+	case string:
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// xlsxExport streams rows into one sheet with a frozen header row, column
+// widths to fit, ids as text cells (a 15-digit waybill id as a number
+// loses digits) and times as Excel dates.
+type xlsxExport struct {
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	w    io.Writer
+	row  int
+	text int
+	date int
+}
+
+const exportSheet = "订单 orders"
+
+func newXLSXExport(w io.Writer) (*xlsxExport, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", exportSheet); err != nil {
+		f.Close()
+		return nil, err
+	}
+	e := &xlsxExport{f: f, w: w, row: 1}
+	var err error
+	fail := func(err error) (*xlsxExport, error) { f.Close(); return nil, fmt.Errorf("export: %w", err) }
+	if e.sw, err = f.NewStreamWriter(exportSheet); err != nil {
+		return fail(err)
+	}
+	head, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	if err != nil {
+		return fail(err)
+	}
+	textFmt := "@"
+	if e.text, err = f.NewStyle(&excelize.Style{CustomNumFmt: &textFmt}); err != nil {
+		return fail(err)
+	}
+	dateFmt := "yyyy-mm-dd hh:mm:ss"
+	if e.date, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err != nil {
+		return fail(err)
+	}
+	for i, c := range exportColumns {
+		if err := e.sw.SetColWidth(i+1, i+1, c.width); err != nil {
+			return fail(err)
+		}
+	}
+	if err := e.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return fail(err)
+	}
+	header := make([]any, len(exportColumns))
+	for i, h := range ExportHeader() {
+		header[i] = excelize.Cell{StyleID: head, Value: h}
+	}
+	if err := e.sw.SetRow("A1", header); err != nil {
+		return fail(err)
+	}
+	return e, nil
+}
+
+func (e *xlsxExport) write(o *store.Order) error {
+	e.row++
+	cells := make([]any, len(exportColumns))
+	for i, c := range exportColumns {
+		v := c.value(o)
+		switch x := v.(type) {
+		case time.Time:
+			if x.IsZero() {
+				cells[i] = nil
+				continue
+			}
+			cells[i] = excelize.Cell{StyleID: e.date, Value: x.Local()}
+		case int:
+			if x == 0 {
+				cells[i] = nil
+				continue
+			}
+			cells[i] = x
+		case string:
+			if c.text {
+				cells[i] = excelize.Cell{StyleID: e.text, Value: x}
+			} else {
+				cells[i] = x
+			}
+		default:
+			cells[i] = v
+		}
+	}
+	ref, err := excelize.CoordinatesToCellName(1, e.row)
+	if err != nil {
+		return err
+	}
+	return e.sw.SetRow(ref, cells)
+}
+
+func (e *xlsxExport) finish() error {
+	if err := e.sw.Flush(); err != nil {
+		return err
+	}
+	_, err := e.f.WriteTo(e.w)
+	return err
+}

@@ -1,0 +1,140 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"waybilldesk/store"
+)
+
+// historyWithOrders writes orders straight into a history: a placed one
+// whose waybill id is 15 digits (what Excel would round), a failed one and
+// one from last month.
+func historyWithOrders(t *testing.T) (*store.DB, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 11, 22, 15, 30, 0, 0, time.Local)
+	add := func(id, status string, at time.Time) {
+		err := db.CreateOrder(ctx, &store.Order{OrderID: id, DeliveryID: "ZTO", BizID: "SANDBOX_ZTO", ServiceName: "标准快件",
+			Status: store.StatusSubmitting, Request: json.RawMessage(`{}`), ReceiverName: "王小蒙", ReceiverPhone: "18610000000",
+			ReceiverCity: "广州市", CreatedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch status {
+		case store.StatusPlaced:
+			if err := db.MarkPlaced(ctx, id, "731234567890123", nil); err != nil {
+				t.Fatal(err)
+			}
+		case store.StatusFailed:
+			if err := db.MarkFailed(ctx, id, 9300501, "收件人信息异常"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add("3012345678901234567", store.StatusPlaced, now)
+	add("TB-2", store.StatusFailed, now.Add(-time.Hour))
+	add("OLD-1", store.StatusPlaced, now.AddDate(0, -1, 0))
+	return db, now
+}
+
+func TestExportCSVRoundTrip(t *testing.T) {
+	db, now := historyWithOrders(t)
+	var buf bytes.Buffer
+	q := store.OrderQuery{From: now.AddDate(0, 0, -7), To: now.Add(time.Minute)}
+	n, err := Export(context.Background(), db, q, FormatCSV, &buf)
+	if err != nil || n != 2 {
+		t.Fatalf("exported %d, %v", n, err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("\ufeff")) {
+		t.Fatal("no BOM: Excel would show the Chinese header garbled")
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != strings.Join(ExportHeader(), ",") || !strings.Contains(recs[0][6], "运单号 waybill_id") {
+		t.Fatalf("header %v", recs[0])
+	}
+	got := map[string]string{}
+	for i, h := range recs[0] {
+		got[strings.Fields(h)[1]] = recs[1][i]
+	}
+	want := map[string]string{"order_id": "3012345678901234567", "created": "2026-11-22 15:30:00", "status": "placed",
+		"courier": "ZTO", "service": "标准快件", "waybill_id": "731234567890123", "receiver_name": "王小蒙",
+		"receiver_phone": "18610000000", "receiver_city": "广州市", "errcode": ""}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if recs[2][0] != "TB-2" || recs[2][13] != "9300501" || recs[2][14] != "收件人信息异常" {
+		t.Fatalf("failed order row %v", recs[2])
+	}
+}
+
+func TestExportXLSX(t *testing.T) {
+	db, _ := historyWithOrders(t)
+	var buf bytes.Buffer
+	n, err := Export(context.Background(), db, store.OrderQuery{Status: store.StatusPlaced}, FormatXLSX, &buf)
+	if err != nil || n != 2 {
+		t.Fatalf("exported %d, %v", n, err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := f.GetSheetList()[0]
+	if v, _ := f.GetCellValue(sheet, "G1"); v != "运单号 waybill_id" {
+		t.Fatalf("G1 = %q", v)
+	}
+	for _, ref := range []string{"A2", "G2", "I2"} {
+		typ, err := f.GetCellType(sheet, ref)
+		if err != nil || (typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
+			t.Fatalf("%s has cell type %v (%v), want a string", ref, typ, err)
+		}
+	}
+	if v, _ := f.GetCellValue(sheet, "G2"); v != "731234567890123" {
+		t.Fatalf("waybill id %q", v)
+	}
+	if v, _ := f.GetCellValue(sheet, "A2"); v != "3012345678901234567" {
+		t.Fatalf("order id %q", v)
+	}
+	// created is a real date cell, shown as a date.
+	if typ, _ := f.GetCellType(sheet, "B2"); typ == excelize.CellTypeInlineString {
+		t.Fatal("created is text, not a date")
+	}
+	if v, _ := f.GetCellValue(sheet, "B2"); v != "2026-11-22 15:30:00" {
+		t.Fatalf("created shows %q", v)
+	}
+	panes, err := f.GetPanes(sheet)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Fatalf("panes %+v %v", panes, err)
+	}
+	if w, _ := f.GetColWidth(sheet, "G"); w < 20 {
+		t.Fatalf("waybill column width %v", w)
+	}
+}
+
+func TestExportFormatOf(t *testing.T) {
+	if f, err := ExportFormatOf("a/B.XLSX"); err != nil || f != FormatXLSX {
+		t.Fatal(f, err)
+	}
+	if _, err := ExportFormatOf("b.xls"); err == nil {
+		t.Fatal(".xls accepted")
+	}
+}
