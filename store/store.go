@@ -156,7 +156,8 @@ var migrations = []string{
 		term     TEXT NOT NULL,
 		order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
 		PRIMARY KEY (term, order_id)
-	) WITHOUT ROWID;`,
+	) WITHOUT ROWID;
+	CREATE INDEX order_terms_order ON order_terms(order_id);`,
 	// 5: which path events the courier gateway pushed to WeChat's phone-number
 	// notices (store/courier_push.go).
 	migrationPhonePushes,
