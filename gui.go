@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"waybilldesk/desk"
+	"waybilldesk/orders"
 	"waybilldesk/ui"
 )
 
@@ -16,14 +19,42 @@ const AppID = "cn.waybilldesk.desk"
 // in main so that only the binary links Fyne's GL driver.
 func openWindow(d *desk.Desk) error {
 	a := app.NewWithID(AppID)
-	// Start Chromium now so the first label preview does not wait for it.
-	go d.Renderer.Start(context.Background())
-	w := ui.NewMainWindow(a, ui.Services{
-		Orders:   d.Orders,
-		Renderer: d.Renderer,
-		Sandbox:  d.Config.Sandbox,
-		DataPath: d.DB.Path(),
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	// The print queue recovers and resumes its jobs and starts Chromium, so
+	// the first label preview or print does not wait for it.
+	if err := d.Printing.Start(ctx); err != nil {
+		slog.Warn("print queue not started; labels print when asked", "err", err)
+		go d.Renderer.Start(ctx)
+	}
+	// Tracking: open orders are polled with getPath in the background,
+	// until the window closes (before the desk closes the history).
+	tracked := make(chan struct{})
+	go func() {
+		defer close(tracked)
+		d.Orders.NewTracker(orders.TrackerOptions{}).Run(ctx)
+	}()
+	defer func() {
+		stop()
+		<-tracked
+	}()
+	var w fyne.Window
+	reason := ""
+	if d.SecretErr != nil && d.Config.Sandbox {
+		reason = d.SecretErr.Error()
+	}
+	w = ui.NewMainWindow(a, ui.Services{
+		Orders:        d.Orders,
+		Renderer:      d.Renderer,
+		Sandbox:       d.Config.Sandbox,
+		DataPath:      d.DB.Path(),
+		Printing:      d.Printing,
+		Settings:      d.Settings,
+		NewImporter:   d.NewImporter,
+		Restore:       func() { restoreDialog(a, w, d) },
+		SandboxReason: reason,
 	})
+	w.SetMainMenu(fyne.NewMainMenu(dataMenu(a, w, d)))
 	w.ShowAndRun()
 	return nil
 }

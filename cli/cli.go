@@ -62,16 +62,20 @@ func commands() []command {
 		{"bind", "bind --delivery-id D --biz-id B [--password P] [--remark-content R] [--unbind]", "bind or unbind a courier account", runBind},
 		{"quota", "quota [--delivery-id D --biz-id B]", "e-waybill balance of franchise accounts", runQuota},
 		{"order", "order place --file F | get ID [--remote] | list [--search Q] [--status S] [--limit N] | cancel ID | path ID | batch ID... | reconcile [ID]", "place, look up, track and cancel orders", runOrder},
-		{"print", "print ORDER_ID --to pdf:FILE [--size 100x180]", "print an order's label", runPrint},
-		{"render", "render --html FILE (--pdf OUT | --png OUT) [--size 100x180] [--dpi 203]", "render a label HTML file", runRender},
 		{"import", "import FILE.csv|.xlsx|.jsonl [--dry-run] [--map F] [--delivery-id D --biz-id B --service-type N] [--sender F] [--weight KG] [--concurrency N] [--rate R] [--results OUT.csv] | --template OUT.csv | --history [RUN_ID]", "import orders from a shop export or JSON Lines: preview with per-row errors, place, per-row results", runImport},
 		{"export", "export --file F.csv|F.xlsx [--search Q] [--status S] [--delivery-id D] [--from 2026-11-01] [--to 2026-11-30]", "export the order history (with full phone numbers) for bookkeeping", runExport},
+		{"print", "print ORDER_ID --to pdf:FILE|raw:HOST:PORT|printer:NAME|default [--lang tspl|zpl|escpos|pdf] [--size 100x180] [--dpi 203] [--offset-x MM] [--offset-y MM] [--rotate 0|90|180|270] [--copies N] | jobs [--state failed] | retry JOB_ID", "print an order's label through the print queue; list and retry print jobs", runPrint},
+		{"printers", "printers list | add --name N --kind raw|cups|windows|pdf --address A [--lang tspl] [--dpi 203] [--size 100x180] [--offset-x MM --offset-y MM --rotate DEG] [--default-for SF,YTO] | test NAME | remove NAME", "printer records: list with status (and the system's printers), add, test print, remove", runPrinters},
+		{"render", "render --html FILE (--pdf OUT | --png OUT) [--size 100x180] [--dpi 203]", "render a label HTML file", runRender},
 		{"operators", "operators list | add --openid O [--tagid-list 1,2] | remove --openid O", "printer operators (打印员) of WeChat's PC label software", runOperators},
 		{"notify", "notify follow|trace --file F | query --waybill-token T | update-goods --waybill-token T --file F [--family follow|trace]", "buyer notices through WeChat", runNotify},
 		{"events", "events serve --listen ADDR --token T [--aes-key K --appid A]", "receive WeChat's pushes, print each verified event as a JSON line", runEvents},
 		{"courier", "courier serve --listen ADDR --token T [--aes-key K --appid A --format xml|json] [--cells FILE] [--company-id C] | notify [ORDER_ID] [--all-new] | userquery --phone P", "courier side: scan-to-query and back-check gateway, phone-number path notices", runCourier},
 		{"sandbox", "sandbox --listen ADDR [--state FILE] (see sandbox --help)", "serve the fake WeChat platform over HTTP", runSandbox},
 		{"version", "version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "waybilldesk", Version); return nil }},
+		{"backup", "backup --file F", "write a consistent copy of the history to F (safe while the window is open)", runBackup},
+		{"restore", "restore --file F", "replace the history with the backup F; the replaced file is kept beside it", runRestore},
+		{"diag", "diag [--log-lines N]", "print diagnostics for support: versions, settings without secrets, paths, the end of the log", runDiag},
 	}
 }
 

@@ -78,7 +78,7 @@ func toJSON(o *orders.Order) orderJSON {
 	}
 	return orderJSON{OrderID: o.OrderID, WaybillID: o.WaybillID, DeliveryID: o.DeliveryID, BizID: o.BizID,
 		ServiceType: o.ServiceType, ServiceName: o.ServiceName, Status: o.Status, Receiver: o.ReceiverName,
-		Phone: orders.MaskPhone(o.ReceiverPhone), City: o.ReceiverCity, WaybillData: kv, HasLabel: o.PrintHTML != "",
+		Phone: orders.MaskPhone(o.ReceiverPhone), City: o.ReceiverCity, WaybillData: kv, HasLabel: o.HasLabel,
 		ErrCode: o.ErrorCode, ErrMsg: o.ErrorMsg, CreateTime: o.CreatedAt.Unix()}
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"waybilldesk/orders"
 	"waybilldesk/printing"
+	"waybilldesk/printing/queue"
+	"waybilldesk/settings"
 	"waybilldesk/store"
 	"waybilldesk/wxapi"
 	"waybilldesk/wxapi/sandbox"
@@ -22,6 +24,11 @@ import (
 
 // AppName is the folder name of the data directory.
 const AppName = "waybilldesk"
+
+// BackupDays is how many daily backups of the history Open keeps in the
+// backups folder beside it: two weeks covers a problem noticed after a
+// holiday, at the cost of 14 compact copies.
+const BackupDays = 14
 
 // Config is what the command line and the environment decide.
 type Config struct {
@@ -37,17 +44,26 @@ type Config struct {
 	Sandbox bool
 	// RenderTimeout bounds each label render; default 20s.
 	RenderTimeout time.Duration
-	Logger        *slog.Logger
+	// SandboxSpeed runs the embedded sandbox's clock faster (parcels move
+	// sooner); 0 is real time. Empty values here and above are completed
+	// from the stored settings and the keyring (see applySettings).
+	SandboxSpeed float64
+	Logger       *slog.Logger
 }
 
 // SandboxMode reports whether the desk runs against the sandbox rather than
 // WeChat: asked for, or no credentials to use.
 func (c Config) SandboxMode() bool { return c.Sandbox || c.AppID == "" || c.Secret == "" }
 
-// DefaultDBPath is the history file in the user's config folder
+// DefaultDBPath is the history file in the data folder chosen in Settings,
+// else in the user's config folder
 // (~/.config/waybilldesk on Linux, %AppData%\waybilldesk on Windows,
 // ~/Library/Application Support/waybilldesk on macOS).
 func DefaultDBPath() (string, error) {
+	// A data folder chosen in Settings comes first.
+	if dir, err := settings.DataDir(); err == nil && dir != "" {
+		return filepath.Join(dir, "history.db"), nil
+	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("find the config folder: %w", err)
@@ -62,10 +78,20 @@ type Desk struct {
 	API      *wxapi.Client
 	Orders   *orders.Service
 	Renderer *printing.Renderer
-	sandbox  *sandbox.Sandbox
+	// Printing is the print queue and the printer records; it renders with
+	// Renderer. A long-running program calls Printing.Start when it opens
+	// (recovers jobs, resumes queued ones, warms the renderer).
+	Printing *queue.Queue
+	// Settings are the stored settings and the AppSecret in the keyring.
+	Settings *settings.Service
+	// SecretErr says why the AppSecret of the stored AppID could not be
+	// read (no keyring, none stored): the desk then runs on the sandbox.
+	SecretErr error
+	sandbox   *sandbox.Sandbox
 }
 
-// Open opens the history and builds the services. In sandbox mode without
+// Open opens the history (taking the day's backup of it, see BackupDays)
+// and builds the services. In sandbox mode without
 // an APIBase it starts the embedded sandbox on loopback, keeping its state
 // in sandbox.db beside the history.
 func Open(ctx context.Context, cfg Config) (*Desk, error) {
@@ -83,7 +109,15 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Desk{DB: db}
+	// At most one copy a day, for the GUI and the command line alike; a
+	// failed backup (disk full, read-only folder) must not stop the work.
+	if p, err := db.DailyBackup(ctx, store.BackupDir(cfg.DBPath), BackupDays); err != nil {
+		cfg.Logger.Warn("daily backup failed", "err", err)
+	} else if p != "" {
+		cfg.Logger.Info("daily backup written", "file", p)
+	}
+	d := &Desk{DB: db, Settings: settings.New(db)}
+	cfg = d.applySettings(ctx, cfg)
 	if cfg.SandboxMode() {
 		cfg.Sandbox = true
 		if cfg.AppID == "" || cfg.Secret == "" {
@@ -91,7 +125,7 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 		}
 		if cfg.APIBase == "" {
 			sb, err := sandbox.Open(ctx, sandbox.Options{
-				DBPath: SandboxDBPath(cfg.DBPath), AppID: cfg.AppID, Secret: cfg.Secret,
+				DBPath: SandboxDBPath(cfg.DBPath), AppID: cfg.AppID, Secret: cfg.Secret, Speed: cfg.SandboxSpeed,
 				Logger: cfg.Logger.With("part", "sandbox")})
 			if err != nil {
 				db.Close()
@@ -111,7 +145,22 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 		TokenMode: wxapi.TokenMode(cfg.TokenMode), Logger: cfg.Logger.With("part", "wxapi")})
 	d.Orders = orders.New(db, d.API, orders.Options{Logger: cfg.Logger.With("part", "orders")})
 	d.Renderer = printing.NewRenderer(printing.Options{Timeout: cfg.RenderTimeout, Logger: cfg.Logger.With("part", "printing")})
+	d.Printing = queue.New(db, d.Renderer, orderLabels{d.Orders}, queue.Options{Logger: cfg.Logger.With("part", "print-queue")})
 	return d, nil
+}
+
+// orderLabels gives the print queue the labels of the order service, so
+// printing does not depend on orders.
+type orderLabels struct{ s *orders.Service }
+
+// Label returns the decoded print_html of an order found by order_id or
+// waybill id.
+func (l orderLabels) Label(ctx context.Context, id string) (queue.Label, error) {
+	html, o, err := l.s.Label(ctx, id)
+	if err != nil {
+		return queue.Label{}, err
+	}
+	return queue.Label{OrderID: o.OrderID, WaybillID: o.WaybillID, DeliveryID: o.DeliveryID, HTML: html}, nil
 }
 
 // SandboxDBPath is where the sandbox keeps its state: beside the history.
@@ -119,9 +168,14 @@ func SandboxDBPath(historyPath string) string {
 	return filepath.Join(filepath.Dir(historyPath), "sandbox.db")
 }
 
-// Close stops the renderer and the sandbox and closes the history.
+// Close stops the print queue, the renderer and the sandbox and closes the
+// history.
 func (d *Desk) Close() error {
 	var errs []error
+	if d.Printing != nil {
+		// Before the renderer: the queue finishes or requeues its jobs.
+		errs = append(errs, d.Printing.Close())
+	}
 	if d.Renderer != nil {
 		errs = append(errs, d.Renderer.Close())
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -125,6 +126,7 @@ type browserProc struct {
 type tab struct {
 	ctx       context.Context // chromedp context of the tab
 	emulating bool            // the last render set a viewport and print media (PNG)
+	scripted  bool            // the last label may have run script: reset the tab before reuse
 	blocked   blockedLog
 }
 
@@ -287,6 +289,7 @@ func (r *Renderer) render(ctx context.Context, kind, html string, size Size, pla
 	}
 
 	t.blocked.take() // forget what a previous label's late requests left there
+	t.scripted = mayRunScript(html)
 
 	// Steps run on a context of the tab (chromedp needs it to find the tab)
 	// that also ends with the render's context.
@@ -589,7 +592,8 @@ func (r *Renderer) openTab(ctx context.Context, b *browserProc) (*tab, error) {
 
 // release gives the tab back after a render. Cleaning a tab takes a few
 // milliseconds (and stopping a stuck one longer), so it runs in the
-// background: the caller has its label already. The slot is freed last, so a
+// background: the caller has its label already. A tab whose label ran no
+// script needs no cleaning (see mayRunScript). The slot is freed last, so a
 // waiting render finds the cleaned tab.
 func (r *Renderer) release(b *browserProc, t *tab, o outcome) {
 	r.bg.Add(1)
@@ -603,7 +607,7 @@ func (r *Renderer) release(b *browserProc, t *tab, o outcome) {
 			// The browser is stopping and takes its tabs with it.
 			t = nil
 		}
-		if t != nil && o == tabClean {
+		if t != nil && o == tabClean && t.scripted {
 			if err := resetTab(t); err != nil {
 				r.log.Debug("could not reset a tab; closing it", "err", err)
 				o = tabDirty
@@ -635,6 +639,21 @@ func (r *Renderer) release(b *browserProc, t *tab, o outcome) {
 		}
 	}()
 }
+
+// scriptRE finds what lets a label run script or act after its document is
+// replaced: script elements (HTML and SVG), event handler attributes
+// (onload=, onerror=, also after a slash or quote), javascript: URLs,
+// nested documents (iframe, frame, fencedframe, object, embed, portal) and
+// a refresh (meta http-equiv). It errs on the side of a match.
+var scriptRE = regexp.MustCompile(`(?i)<[a-z-]*(script|frame|object|embed|portal)|http-equiv|javascript:|\bon[a-z]+\s*=`)
+
+// mayRunScript reports whether a label needs the tab reset after it.
+// Without script a label cannot touch the page's window (globals, timers,
+// listeners) or navigate, and the next SetDocumentContent replaces
+// everything it made, so the tab is reused as it is. The reset, a reload
+// of about:blank, costs about as much as printing a label, and with one
+// tab per core the next label waits for it.
+func mayRunScript(html string) bool { return scriptRE.MatchString(html) }
 
 // errTabMoved is the reset error of a tab whose label navigated it away
 // from about:blank.

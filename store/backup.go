@@ -13,8 +13,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // ErrDamaged means a database file fails SQLite's integrity check or is not
@@ -42,10 +40,7 @@ func BackupDir(dbPath string) string {
 
 // SQLiteVersion is the version of the SQLite library compiled into the
 // program (go-sqlite3 bundles its own), for diagnostics.
-func SQLiteVersion() string {
-	v, _, _ := sqlite3.Version()
-	return v
-}
+func SQLiteVersion() string { return sqliteVersion() }
 
 // Backup writes a consistent copy of the history to path while it stays
 // open: VACUUM INTO reads one snapshot (WAL-safe: committed transactions
@@ -150,8 +145,7 @@ func checkIntegrity(ctx context.Context, conn *sql.DB, pragma string) error {
 // "malformed" errors, so callers can tell a broken file from, say, a full
 // disk; other errors are returned as they are.
 func damaged(err error) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+	if isDamage(err) {
 		return fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	return err
@@ -475,9 +469,7 @@ func checkNotInUse(ctx context.Context, path string) error {
 	}
 	defer conn.Close()
 	conn.SetMaxOpenConns(1)
-	_, err = conn.ExecContext(ctx, "BEGIN EXCLUSIVE; COMMIT")
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+	if _, err = conn.ExecContext(ctx, "BEGIN EXCLUSIVE; COMMIT"); isBusy(err) {
 		return ErrInUse
 	}
 	return nil

@@ -36,8 +36,10 @@ type Order struct {
 	WaybillID   string
 	WaybillData []KV
 	// PrintHTML is print_html exactly as WeChat sent it (base64), kept so a
-	// reprint needs no API call.
+	// reprint needs no API call. Lists leave it empty; see HasLabel.
 	PrintHTML string
+	// HasLabel reports whether the order's label is stored.
+	HasLabel bool
 	// Request is the addOrder body as sent.
 	Request       json.RawMessage
 	ReceiverName  string
@@ -55,6 +57,10 @@ type Order struct {
 }
 
 const orderColumns = insertColumns + `, track_status, track_time, track_msg`
+
+// listColumns are orderColumns with the label cut to a marker: a page of
+// the history needs to know a label exists, not to unpack 200 of them.
+var listColumns = strings.Replace(orderColumns, "print_html", "substr(print_html, 1, 2)", 1)
 
 // insertColumns are the columns a new order is written with; tracking
 // columns start empty.
@@ -97,7 +103,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 			updated_at = excluded.updated_at, track_status = '', track_time = 0, track_msg = '', path_version = 0
 		WHERE orders.status = '`+StatusFailed+`'`,
 		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, o.Status,
-		o.WaybillID, string(data), o.PrintHTML, string(o.Request), o.ReceiverName, o.ReceiverPhone,
+		o.WaybillID, string(data), packLabel(o.PrintHTML), string(o.Request), o.ReceiverName, o.ReceiverPhone,
 		o.ReceiverCity, o.ErrorCode, o.ErrorMsg, o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
@@ -133,7 +139,7 @@ func (db *DB) MarkPlaced(ctx context.Context, orderID, waybillID string, waybill
 func (db *DB) SetLabel(ctx context.Context, orderID, printHTML string) error {
 	return db.update(ctx, "store label of order "+orderID,
 		`UPDATE orders SET print_html = ?, updated_at = ? WHERE order_id = ?`,
-		printHTML, time.Now().UnixMilli(), orderID)
+		packLabel(printHTML), time.Now().UnixMilli(), orderID)
 }
 
 // MarkFailed records that WeChat refused an order, with its errcode.
@@ -163,7 +169,7 @@ func (db *DB) update(ctx context.Context, what, query string, args ...any) error
 // Order returns one order by its order_id.
 func (db *DB) Order(ctx context.Context, orderID string) (*Order, error) {
 	row := db.sql.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE order_id = ?`, orderID)
-	o, err := scanOrder(row)
+	o, err := scanOrder(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
 	}
@@ -176,7 +182,7 @@ func (db *DB) Order(ctx context.Context, orderID string) (*Order, error) {
 // OrderByWaybill returns the order that got a waybill id.
 func (db *DB) OrderByWaybill(ctx context.Context, waybillID string) (*Order, error) {
 	row := db.sql.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE waybill_id = ? AND waybill_id != ''`, waybillID)
-	o, err := scanOrder(row)
+	o, err := scanOrder(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("waybill %s: %w", waybillID, ErrNotFound)
 	}
@@ -228,7 +234,7 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	query := `SELECT ` + orderColumns + ` FROM orders`
+	query := `SELECT ` + listColumns + ` FROM orders`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -247,7 +253,7 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 	defer rows.Close()
 	var out []Order
 	for rows.Next() {
-		o, err := scanOrder(rows)
+		o, err := scanOrder(rows, false)
 		if err != nil {
 			return nil, fmt.Errorf("list orders: %w", err)
 		}
@@ -261,18 +267,25 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanOrder(r scanner) (*Order, error) {
+// scanOrder reads one row; full rows carry the label, list rows a marker.
+func scanOrder(r scanner, full bool) (*Order, error) {
 	var o Order
-	var data, req string
+	var data, req, label string
 	var created, updated, tracked int64
 	err := r.Scan(&o.OrderID, &o.DeliveryID, &o.BizID, &o.ServiceType, &o.ServiceName, &o.Status,
-		&o.WaybillID, &data, &o.PrintHTML, &req, &o.ReceiverName, &o.ReceiverPhone,
+		&o.WaybillID, &data, &label, &req, &o.ReceiverName, &o.ReceiverPhone,
 		&o.ReceiverCity, &o.ErrorCode, &o.ErrorMsg, &created, &updated, &o.TrackStatus, &tracked, &o.TrackMsg)
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(data), &o.WaybillData); err != nil {
 		return nil, fmt.Errorf("waybill_data of %s: %w", o.OrderID, err)
+	}
+	o.HasLabel = label != ""
+	if full {
+		if o.PrintHTML, err = unpackLabel(label); err != nil {
+			return nil, fmt.Errorf("label of %s: %w", o.OrderID, err)
+		}
 	}
 	o.Request = json.RawMessage(req)
 	o.CreatedAt = time.UnixMilli(created)

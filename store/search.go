@@ -83,8 +83,11 @@ func indexOrder(ctx context.Context, tx txExec, rowID int64, name, phone string)
 // older search version), in batches so a big history does not hold one
 // long transaction.
 func (db *DB) indexUnsearchable(ctx context.Context) error {
+	// Walk by id so each row is read once, however big the history.
+	var last int64
 	for {
-		rows, err := db.sql.QueryContext(ctx, `SELECT id, receiver_name, receiver_phone FROM orders WHERE search_v != ? LIMIT 2000`, searchVersion)
+		rows, err := db.sql.QueryContext(ctx, `SELECT id, receiver_name, receiver_phone FROM orders
+			WHERE id > ? AND search_v != ? ORDER BY id LIMIT 2000`, last, searchVersion)
 		if err != nil {
 			return fmt.Errorf("index history for search: %w", err)
 		}
@@ -105,6 +108,7 @@ func (db *DB) indexUnsearchable(ctx context.Context) error {
 		if len(batch) == 0 {
 			return nil
 		}
+		last = batch[len(batch)-1].id
 		tx, err := db.sql.BeginTx(ctx, nil)
 		if err != nil {
 			return err

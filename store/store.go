@@ -167,6 +167,9 @@ var migrations = []string{
 	// 7: buyer notices: the waybill_token of each followed order and what
 	// WeChat last said about it (store/notices.go).
 	migrationNotices,
+	// 8: printer records, default printer per courier, print jobs and
+	// queue runners (store/printing.go).
+	migrationPrinting,
 }
 
 // SchemaVersion is the schema version this build writes.

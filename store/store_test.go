@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -232,5 +235,32 @@ func TestSettingsAndAudit(t *testing.T) {
 	one, _ := db.AuditLog(ctx, "A1", 0)
 	if len(all) != 3 || all[0].Actor != "mary" || len(one) != 2 || one[0].Action != "print" || !one[1].At.Equal(t0) {
 		t.Fatalf("audit: %+v / %+v", all, one)
+	}
+}
+
+func TestLabelsStoredCompactAndExact(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	html := "<!doctype html><html><body>" + strings.Repeat("<div class=\"row\">收件人 张三 138****5678</div>", 200) + "</body></html>"
+	b64 := base64.StdEncoding.EncodeToString([]byte(html))
+	for i, label := range []string{b64, "not base64 at all", ""} {
+		id := fmt.Sprintf("L%d", i)
+		db.CreateOrder(ctx, sampleOrder(id, "张三", "13812345678", time.Now()))
+		if err := db.SetLabel(ctx, id, label); err != nil {
+			t.Fatal(err)
+		}
+		o, err := db.Order(ctx, id)
+		if err != nil || o.PrintHTML != label || o.HasLabel != (label != "") {
+			t.Fatalf("label %d came back as %.40q (has %v, %v)", i, o.PrintHTML, o.HasLabel, err)
+		}
+		list, _ := db.ListOrders(ctx, OrderQuery{Search: id})
+		if len(list) != 1 || list[0].PrintHTML != "" || list[0].HasLabel != (label != "") {
+			t.Fatalf("list row of %s: %+v", id, list)
+		}
+	}
+	var stored int
+	db.sql.QueryRowContext(ctx, `SELECT length(print_html) FROM orders WHERE order_id = 'L0'`).Scan(&stored)
+	if stored*5 > len(b64) {
+		t.Fatalf("a %d-byte label takes %d bytes on disk", len(b64), stored)
 	}
 }

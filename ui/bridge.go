@@ -16,6 +16,11 @@ const (
 	labelTimeout   = 20 * time.Second // Label: the stored print_html, or getOrder when missing
 	listTimeout    = 10 * time.Second // a page of the local history
 	courierTimeout = 20 * time.Second // getAllDelivery + getAllAccount
+	printTimeout   = 90 * time.Second // find or place, queue, render and send one label, waiting for the printer
+	wechatTimeout  = 20 * time.Second // one WeChat call: getPath, cancelOrder, getQuota, getPrinter...
+	localTimeout   = 10 * time.Second // the history, the settings, the keyring, a printer status probe
+	backupTimeout  = 5 * time.Minute  // a copy of a large history
+	batchTimeout   = 12 * time.Hour   // a whole import; it is cancelled by the operator, not by a clock
 )
 
 // bridge is the only place where work done off the UI thread meets the
@@ -101,4 +106,34 @@ func (b *bridge) close() {
 	b.mu.Unlock()
 	b.cancel()
 	b.wg.Wait()
+}
+
+// listen delivers every value from ch to fn on the UI thread until ch is
+// closed or the window closes: the print queue's job events. Call it from
+// the UI thread.
+func listen[T any](b *bridge, ch <-chan T, fn func(T)) {
+	if !b.start() {
+		return
+	}
+	go func() {
+		defer b.wg.Done()
+		for {
+			select {
+			case <-b.ctx.Done():
+				return
+			case v, ok := <-ch:
+				if !ok {
+					return
+				}
+				b.deliver(func() { fn(v) })
+			}
+		}
+	}()
+}
+
+// progress returns a function that work on another goroutine calls to
+// report; fn runs on the UI thread with each value. Reports are not
+// merged: call it no more often than the screen should change.
+func progress[T any](b *bridge, fn func(T)) func(T) {
+	return func(v T) { b.deliver(func() { fn(v) }) }
 }

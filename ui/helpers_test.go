@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,8 +16,11 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/zalando/go-keyring"
+
 	"waybilldesk/desk"
 	"waybilldesk/orders"
+	"waybilldesk/settings/keyringtest"
 )
 
 // TestMain gives the tests a parsable locale: with LANG unset or "C",
@@ -31,7 +35,50 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LANG") == "" && os.Getenv("LC_ALL") == "" {
 		os.Setenv("LANG", "en_US.UTF-8")
 	}
-	os.Exit(m.Run())
+	// The Settings screen keeps the AppSecret in a real Secret Service when
+	// one can be started here; go-keyring's in-memory mock otherwise.
+	k, err := keyringtest.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ui tests: no real Secret Service (%v); using go-keyring's in-memory mock\n", err)
+		keyring.MockInit()
+	} else {
+		realKeyring = true
+	}
+	// The scan station beeps through the system's player; tests count the
+	// beeps instead.
+	playBeep = func(ok bool) { beeps.add(ok) }
+	code := m.Run()
+	if k != nil {
+		k.Stop()
+	}
+	os.Exit(code)
+}
+
+// realKeyring is true when the tests run against a real Secret Service.
+var realKeyring bool
+
+// beeps records the scan station's sounds.
+var beeps beepLog
+
+type beepLog struct {
+	mu       sync.Mutex
+	ok, fail int
+}
+
+func (b *beepLog) add(ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ok {
+		b.ok++
+	} else {
+		b.fail++
+	}
+}
+
+func (b *beepLog) counts() (ok, fail int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ok, b.fail
 }
 
 // uiLoop stands in for Fyne's event loop in tests: the bridge posts here
@@ -105,7 +152,8 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, d: d, loop: &uiLoop{}, ctx: ctx}
 	h.app = test.NewTempApp(t)
 	h.w = h.app.NewWindow("Waybill Desk")
-	h.m = newMain(h.app, h.w, Services{Orders: d.Orders, Renderer: d.Renderer, Sandbox: d.Config.Sandbox, DataPath: d.DB.Path()}, h.loop.post)
+	h.m = newMain(h.app, h.w, Services{Orders: d.Orders, Renderer: d.Renderer, Sandbox: d.Config.Sandbox, DataPath: d.DB.Path(),
+		Printing: d.Printing, Settings: d.Settings, NewImporter: d.NewImporter}, h.loop.post)
 	h.w.Resize(WindowSize)
 	t.Cleanup(h.m.Close) // runs before d.Close: cleanups are LIFO
 	h.waitFor("the courier list", func() bool { return len(h.m.NewOrder.Courier.Options) > 0 })
@@ -267,4 +315,55 @@ func (h *harness) history() []orders.Order {
 		h.t.Fatalf("list orders: %v", err)
 	}
 	return list
+}
+
+// tapButton taps the visible button whose text is text, anywhere under o
+// (a dialog's buttons included when o is an overlay), as a click does.
+func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
+	t.Helper()
+	if b := findButton(o, text); b != nil {
+		test.Tap(b)
+		return
+	}
+	t.Fatalf("no button %q among %q", text, texts(o))
+}
+
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	if o == nil || !o.Visible() {
+		return nil
+	}
+	switch x := o.(type) {
+	case *widget.Button:
+		if x.Text == text {
+			return x
+		}
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if b := findButton(c, text); b != nil {
+				return b
+			}
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			if b := findButton(c, text); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// topDialog is the dialog shown over the window.
+func (h *harness) topDialog() fyne.CanvasObject {
+	h.t.Helper()
+	top := h.w.Canvas().Overlays().Top()
+	if top == nil {
+		h.t.Fatal("no dialog is shown")
+	}
+	return top
+}
+
+// pressEnter sends Enter to a focused entry, as a scanner ends a code.
+func pressEnter(e fyne.Focusable) {
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 }

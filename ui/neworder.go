@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/printing/queue"
 	"waybilldesk/wxapi"
 )
 
@@ -28,7 +29,12 @@ const (
 	prefSender  = "order.sender"      // wxapi.Contact as JSON, saved after a successful order
 	prefCourier = "order.delivery_id" // the courier of the last successful order
 	prefBizID   = "order.biz_id"      // and its account
+	prefSenders = "order.senders"     // the last senders used, []wxapi.Contact as JSON, newest first
+	prefPrint   = "order.print"       // print the label right after placing
 )
+
+// maxSenders is how many senders the saved-sender picker keeps.
+const maxSenders = 10
 
 // NewOrderScreen is the "新建订单" tab: the order form, the place button and
 // the label of the order just placed.
@@ -44,6 +50,17 @@ type NewOrderScreen struct {
 
 	Sender   *ContactForm
 	Receiver *ContactForm
+	// Senders picks one of the senders used before (a shop with several
+	// warehouses); choosing one fills the sender fields.
+	Senders *widget.Select
+	// PrintLabel prints the label on the courier's default printer right
+	// after placing: place and print in one step. PrintStatus says how
+	// that print went.
+	PrintLabel  *widget.Check
+	PrintStatus *widget.Label
+	// SaveDraft keeps the order as a draft under its order number, to be
+	// placed and printed when the parcel is scanned at the scan station.
+	SaveDraft *widget.Button
 
 	// Goods are the goods lines; AddGoods appends one.
 	Goods    []*GoodsLine
@@ -86,6 +103,7 @@ type NewOrderScreen struct {
 	busy       bool
 	lastKey    string // the request last placed, to catch a double tap on Place
 	onPlaced   func(*orders.Order)
+	senders    []wxapi.Contact // behind Senders' options
 }
 
 // ContactForm is the sender or the receiver block of the order form.
@@ -118,6 +136,12 @@ func newNewOrderScreen(m *Main) *NewOrderScreen {
 
 	s.Sender = newContactForm("sender", lang.L("Sender"))
 	s.Receiver = newContactForm("receiver", lang.L("Receiver"))
+	s.Senders = widget.NewSelect(nil, func(string) {
+		if i := s.Senders.SelectedIndex(); i >= 0 && i < len(s.senders) {
+			s.Sender.SetContact(s.senders[i])
+		}
+	})
+	s.Senders.PlaceHolder = lang.L("Saved senders…")
 	s.loadSender()
 
 	s.goodsBox = container.NewVBox()
@@ -180,6 +204,17 @@ func newNewOrderScreen(m *Main) *NewOrderScreen {
 	s.Place = widget.NewButtonWithIcon(lang.L("Place & preview"), theme.ConfirmIcon(), s.place)
 	s.Place.Importance = widget.HighImportance
 	s.ClearButton = widget.NewButtonWithIcon(lang.L("Clear"), theme.ContentClearIcon(), s.ClearForm)
+	s.PrintLabel = widget.NewCheck(lang.L("Print label"), func(on bool) {
+		m.App.Preferences().SetBool(prefPrint, on)
+		if !s.busy {
+			s.Place.SetText(s.placeText())
+		}
+	})
+	s.PrintLabel.SetChecked(m.App.Preferences().Bool(prefPrint))
+	s.PrintStatus = widget.NewLabel("")
+	s.PrintStatus.Wrapping = fyne.TextWrapWord
+	s.PrintStatus.Hide()
+	s.SaveDraft = widget.NewButtonWithIcon(lang.L("Save draft"), theme.DocumentSaveIcon(), s.saveDraft)
 	s.Progress = widget.NewProgressBarInfinite()
 	s.Progress.Hide()
 	s.Message = widget.NewLabel("")
@@ -328,7 +363,7 @@ func headingRow(text string) []fyne.CanvasObject {
 // scrolling; the scroll is there for many goods lines or a small screen.
 func (s *NewOrderScreen) layout() fyne.CanvasObject {
 	left := formColumn(
-		headingRow(s.Sender.title), s.Sender.rows(),
+		[]fyne.CanvasObject{heading(s.Sender.title), s.Senders}, s.Sender.rows(),
 		headingRow(s.Receiver.title), s.Receiver.rows(),
 		headingRow(lang.L("Options")),
 		[]fyne.CanvasObject{
@@ -356,7 +391,8 @@ func (s *NewOrderScreen) layout() fyne.CanvasObject {
 	form := container.NewVScroll(container.NewGridWithColumns(2, left, right))
 	actions := container.NewVBox(
 		s.Message,
-		container.NewHBox(s.Place, s.ClearButton, s.CopyWaybill, container.New(&fixedWidth{160}, s.Progress)),
+		s.PrintStatus,
+		container.NewHBox(s.Place, s.PrintLabel, s.SaveDraft, s.ClearButton, s.CopyWaybill, container.New(&fixedWidth{120}, s.Progress)),
 	)
 	preview := container.NewBorder(heading(lang.L("Label")), nil, nil, nil, s.Preview.Content)
 	return container.NewBorder(nil, nil, nil, preview, container.NewBorder(nil, actions, nil, nil, form))
@@ -717,7 +753,7 @@ func (s *NewOrderScreen) setBusy(busy bool) {
 		return
 	}
 	s.Place.Enable()
-	s.Place.SetText(lang.L("Place & preview"))
+	s.Place.SetText(s.placeText())
 	s.Progress.Stop()
 	s.Progress.Hide()
 }
@@ -755,6 +791,9 @@ func (s *NewOrderScreen) placed(req wxapi.AddOrderRequest, res placeResult, err 
 		"  ("+lang.L("Order no.")+" "+o.OrderID+")")
 	s.CopyWaybill.Show()
 	s.Preview.Show(o)
+	if s.PrintLabel.Checked {
+		s.printPlaced(o)
+	}
 	// A franchise account just used one label: show the new balance.
 	if a, ok := s.selectedAccount(); ok && a.HasQuota {
 		s.m.LoadCouriers(true)
@@ -785,6 +824,7 @@ func (s *NewOrderScreen) clearErrors() {
 		l.Hide()
 	}
 	s.Message.Hide()
+	s.PrintStatus.Hide()
 	s.CopyWaybill.Hide()
 }
 
@@ -926,11 +966,28 @@ func (s *NewOrderScreen) rememberSender(req wxapi.AddOrderRequest) {
 	if b, err := json.Marshal(req.Sender); err == nil {
 		p.SetString(prefSender, string(b))
 	}
+	list := []wxapi.Contact{req.Sender}
+	for _, c := range s.senders {
+		if c != req.Sender && len(list) < maxSenders {
+			list = append(list, c)
+		}
+	}
+	if b, err := json.Marshal(list); err == nil {
+		p.SetString(prefSenders, string(b))
+	}
+	s.setSenders(list)
 	p.SetString(prefCourier, req.DeliveryID)
 	p.SetString(prefBizID, req.BizID)
 }
 
 func (s *NewOrderScreen) loadSender() {
+	var list []wxapi.Contact
+	if raw := s.m.App.Preferences().String(prefSenders); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &list); err != nil {
+			fyne.LogError("saved senders unreadable; starting without", err)
+		}
+	}
+	s.setSenders(list)
 	raw := s.m.App.Preferences().String(prefSender)
 	if raw == "" {
 		return
@@ -941,6 +998,93 @@ func (s *NewOrderScreen) loadSender() {
 		return
 	}
 	s.Sender.SetContact(c)
+}
+
+// placeText is the Place button's words: it prints too when Print label
+// is on.
+func (s *NewOrderScreen) placeText() string {
+	if s.PrintLabel != nil && s.PrintLabel.Checked {
+		return lang.L("Place & print")
+	}
+	return lang.L("Place & preview")
+}
+
+// setSenders fills the saved-sender picker.
+func (s *NewOrderScreen) setSenders(list []wxapi.Contact) {
+	s.senders = list
+	var opts []string
+	for _, c := range list {
+		opts = append(opts, strings.TrimSpace(fmt.Sprintf("%s %s · %s%s %s", c.Name, orders.MaskPhone(c.Phone()), c.City, c.Area, c.Address)))
+	}
+	s.Senders.SetOptions(opts)
+	s.Senders.ClearSelected()
+}
+
+// printPlaced prints the label of the order just placed on its courier's
+// default printer: place and print in one step.
+func (s *NewOrderScreen) printPlaced(o *orders.Order) {
+	q := s.m.s.Printing
+	if q == nil {
+		return
+	}
+	s.PrintStatus.Importance = widget.MediumImportance
+	s.PrintStatus.SetText(lang.L("Sending the label to the printer…"))
+	s.PrintStatus.Show()
+	courier := s.m.courierName(o.DeliveryID)
+	background(s.m.b, printTimeout, func(ctx context.Context) (queue.Job, error) {
+		j, err := q.Submit(ctx, queue.Request{Order: o.OrderID})
+		if err != nil {
+			return j, err
+		}
+		return q.Wait(ctx, j.ID)
+	}, func(j queue.Job, err error) {
+		switch {
+		case err != nil:
+			s.PrintStatus.Importance = widget.DangerImportance
+			s.PrintStatus.SetText(lang.L("Not printed") + ": " + printFailureText(err, courier))
+		case j.State == queue.StateFailed:
+			s.PrintStatus.Importance = widget.DangerImportance
+			s.PrintStatus.SetText(lang.L("Not printed") + ": " + j.Reason)
+		default:
+			s.PrintStatus.Importance = widget.SuccessImportance
+			s.PrintStatus.SetText(lang.L("Printed on {{.Printer}} (job {{.Job}}).", map[string]any{"Printer": j.Printer, "Job": j.ID}))
+		}
+	})
+}
+
+// saveDraft keeps the form as a draft: checked like an order, placed when
+// its number is scanned at the scan station.
+func (s *NewOrderScreen) saveDraft() {
+	if s.busy || s.m.s.Orders == nil {
+		return
+	}
+	s.clearErrors()
+	req, problems := s.request()
+	if len(problems) > 0 {
+		for _, p := range problems {
+			p.entry.SetError(p.msg)
+		}
+		s.setMessage(widget.DangerImportance, lang.L("Not saved: correct the {{.N}} field(s) marked in red.", map[string]any{"N": len(problems)}))
+		return
+	}
+	svc := s.m.s.Orders
+	s.setBusy(true)
+	background(s.m.b, placeTimeout, func(ctx context.Context) (*wxapi.AddOrderRequest, error) {
+		return svc.SaveDraft(ctx, req)
+	}, func(r *wxapi.AddOrderRequest, err error) {
+		s.setBusy(false)
+		var ve *wxapi.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			s.showValidation(ve)
+			s.setMessage(widget.DangerImportance, strings.Replace(s.Message.Text, lang.L("Not placed"), lang.L("Not saved"), 1))
+		case err != nil:
+			s.setMessage(widget.DangerImportance, lang.L("Not saved")+": "+failureText(err))
+		default:
+			s.setMessage(widget.SuccessImportance, lang.L("Draft {{.Order}} saved: scan this number at the scan station to place it and print its label.", map[string]any{"Order": r.OrderID}))
+			s.rememberSender(req)
+		}
+	})
 }
 
 // stop is called when the window closes.

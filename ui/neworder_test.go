@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -420,4 +421,64 @@ func TestEmptyQuotaIsExplained(t *testing.T) {
 			t.Errorf("message %q lacks %q", n.Message.Text, w)
 		}
 	}
+}
+
+// TestPlaceAndPrintInOneStepWithSavedSendersAndDrafts: with Print label on,
+// placing prints the label on the courier's default printer; the senders
+// used are offered again; a draft saved here is placed and printed when
+// its number is scanned at the scan station.
+func TestPlaceAndPrintInOneStepWithSavedSendersAndDrafts(t *testing.T) {
+	h := newHarness(t)
+	n := h.m.NewOrder
+	raw := h.labelPrinter("打包台1")
+	n.PrintLabel.SetChecked(true)
+	h.fillOrder(order{courier: "YTO", receiver: "张三", receiverMobile: "13812345678", weight: "1", goods: "书"})
+	h.place()
+	if n.Message.Importance != widget.SuccessImportance {
+		t.Fatalf("not placed: %s", n.Message.Text)
+	}
+	h.waitFor("the print outcome", func() bool { return n.PrintStatus.Importance != widget.MediumImportance })
+	if n.PrintStatus.Importance != widget.SuccessImportance || !strings.Contains(n.PrintStatus.Text, "打包台1") {
+		t.Fatalf("print: %q", n.PrintStatus.Text)
+	}
+	if job := raw.Next(t, 10*time.Second); !strings.HasPrefix(string(job), "SIZE 100 mm,180 mm") {
+		t.Errorf("printer got %q", job[:min(20, len(job))])
+	}
+	if !h.app.Preferences().Bool(prefPrint) {
+		t.Error("Print label is not remembered")
+	}
+
+	// A second warehouse as sender; both are offered afterwards.
+	n.ClearForm()
+	h.fillOrder(order{receiver: "李四", receiverMobile: "13933334444", weight: "2", goods: "鞋"})
+	typeInto(n.Sender.Name, "李仓管")
+	typeInto(n.Sender.City, "嘉兴市")
+	n.PrintLabel.SetChecked(false)
+	h.place()
+	if len(n.Senders.Options) != 2 || !strings.HasPrefix(n.Senders.Options[0], "李仓管") {
+		t.Fatalf("saved senders %q", n.Senders.Options)
+	}
+	n.Senders.SetSelectedIndex(1)
+	if n.Sender.Name.Text != "王店长" || n.Sender.City.Text != "杭州市" {
+		t.Errorf("choosing the first sender filled %q %q", n.Sender.Name.Text, n.Sender.City.Text)
+	}
+
+	// A draft under the shop's order number, placed by a scan.
+	n.ClearForm()
+	h.fillOrder(order{receiver: "王五", receiverMobile: "13700005555", weight: "1", goods: "茶叶"})
+	typeInto(n.OrderID, "TB88880001")
+	test.Tap(n.SaveDraft)
+	h.waitFor("the draft saved", func() bool { return !n.busy && n.Message.Visible() })
+	if n.Message.Importance != widget.SuccessImportance || !strings.Contains(n.Message.Text, "TB88880001") {
+		t.Fatalf("draft: %q", n.Message.Text)
+	}
+	if len(h.history()) != 2 {
+		t.Errorf("saving a draft placed an order")
+	}
+	h.m.ShowScan()
+	h.scanCode("TB88880001")
+	if h.m.Scan.Outcome() != "green" {
+		t.Fatalf("scan of the draft: %q %q", h.m.Scan.Headline.Text, h.m.Scan.Reason.Text)
+	}
+	raw.Next(t, 10*time.Second)
 }

@@ -2,18 +2,22 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/printing/queue"
+	"waybilldesk/store"
 )
 
 // pageSize is how many orders one List call loads; the next page loads
@@ -31,7 +35,23 @@ var statusFilters = []struct{ label, value string }{
 	{"Placed", orders.StatusPlaced},
 	{"Failed", orders.StatusFailed},
 	{"Submitting", orders.StatusSubmitting},
+	{"Cancelled", orders.StatusCancelled},
 }
+
+// dateFilters are the choices of the date filter: orders created in the
+// last N days (today counts as one), 0 meaning all.
+var dateFilters = []struct {
+	label string
+	days  int
+}{
+	{"All dates", 0},
+	{"Today", 1},
+	{"Last 7 days", 7},
+	{"Last 30 days", 30},
+}
+
+// printedFilters are the choices of the printed filter.
+var printedFilters = []string{"Printed or not", "Printed", "Not printed"}
 
 // statusText is an order status in the UI language.
 func statusText(status string) string {
@@ -57,6 +77,11 @@ type OrderListScreen struct {
 	Search *widget.Entry
 	// Status filters by status; its options are in the UI language.
 	Status *widget.Select
+	// Courier, Dates and Printed are the other filters: a courier, the
+	// creation date, whether a label was printed.
+	Courier *widget.Select
+	Dates   *widget.Select
+	Printed *widget.Select
 	// List shows the loaded rows; more load as it scrolls.
 	List *widget.List
 	// Info says how many rows are loaded, or why none could be.
@@ -64,7 +89,29 @@ type OrderListScreen struct {
 	// Detail shows the chosen order; DetailFields are its lines.
 	DetailFields *fyne.Container
 	Preview      *Preview
-	Content      fyne.CanvasObject
+	// DetailTabs hold the label, the tracking timeline, the print jobs and
+	// the buyer notice of the chosen order.
+	DetailTabs *container.AppTabs
+	// Timeline lists the tracking events, oldest first; Track asks WeChat
+	// for the latest.
+	Timeline *fyne.Container
+	Track    *widget.Button
+	// Jobs lists the order's print jobs, newest first, each failed one
+	// with its retry button.
+	Jobs *fyne.Container
+	// Notice says what WeChat told the buyer; Notify registers the
+	// waybill for buyer notices, QueryNotice asks WeChat again.
+	Notice      *widget.Label
+	Notify      *widget.Button
+	QueryNotice *widget.Button
+	// Reprint prints the label again; CancelOrder cancels the waybill
+	// (after a confirmation); CopyWaybill copies the waybill id.
+	Reprint     *widget.Button
+	CancelOrder *widget.Button
+	CopyWaybill *widget.Button
+	// ActionMsg tells the outcome of the last action of the pane.
+	ActionMsg *widget.Label
+	Content   fyne.CanvasObject
 
 	m        *Main
 	rows     []orders.Order
@@ -73,10 +120,16 @@ type OrderListScreen struct {
 	gen      int // bumped per new query; answers of older queries are dropped
 	query    orders.Query
 	names    map[string]string // delivery_id -> courier name
+	couriers []string          // delivery_ids behind Courier's options[1:]
+	printed  int               // index into printedFilters
 	selected string            // order id shown in the detail pane
+	order    *orders.Order     // the order shown in the detail pane
+	extraGen int               // bumped per order shown: older detail answers are dropped
+	busy     bool              // an action of the pane is running
 	stopWait func() bool       // cancels the pending debounced search
 	values   map[string]*widget.Label
 	detail   *fyne.Container // the detail pane: fields over the preview
+	actions  *fyne.Container // the pane's buttons and their outcome line
 }
 
 func newOrderListScreen(m *Main) *OrderListScreen {
@@ -96,6 +149,32 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 			s.reload(false)
 		}
 	}
+	s.Courier = widget.NewSelect([]string{lang.L("All couriers")}, nil)
+	s.Courier.SetSelectedIndex(0)
+	s.Courier.OnChanged = func(string) {
+		s.query.DeliveryID = ""
+		if i := s.Courier.SelectedIndex(); i > 0 && i <= len(s.couriers) {
+			s.query.DeliveryID = s.couriers[i-1]
+		}
+		s.reload(false)
+	}
+	var dates []string
+	for _, d := range dateFilters {
+		dates = append(dates, lang.L(d.label))
+	}
+	s.Dates = widget.NewSelect(dates, nil)
+	s.Dates.SetSelectedIndex(0)
+	s.Dates.OnChanged = func(string) { s.reload(false) }
+	var printed []string
+	for _, p := range printedFilters {
+		printed = append(printed, lang.L(p))
+	}
+	s.Printed = widget.NewSelect(printed, nil)
+	s.Printed.SetSelectedIndex(0)
+	s.Printed.OnChanged = func(string) {
+		s.printed = max(s.Printed.SelectedIndex(), 0)
+		s.reload(false)
+	}
 	s.Info = widget.NewLabel("")
 	s.Info.SizeName = theme.SizeNameCaptionText
 
@@ -111,7 +190,7 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 		}
 	}
 
-	s.Preview = newPreview(m, fyne.NewSize(140, 220))
+	s.Preview = newPreview(m, fyne.NewSize(140, 170))
 	s.DetailFields = container.New(layout.NewFormLayout())
 	for _, k := range detailKeys {
 		v := widget.NewLabel("")
@@ -130,9 +209,13 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), s.Refresh)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(container.New(&fixedWidth{150}, s.Status), refresh), s.Search)
+	filters := container.NewGridWithColumns(3, s.Courier, s.Dates, s.Printed)
 	header := newHeaderRow()
-	left := container.NewBorder(container.NewVBox(top, header), s.Info, nil, nil, s.List)
-	s.detail = container.NewBorder(container.NewVBox(heading(lang.L("Order details")), s.DetailFields), nil, nil, nil, s.Preview.Content)
+	left := container.NewBorder(container.NewVBox(top, filters, header), s.Info, nil, nil, s.List)
+	s.buildDetail()
+	// The pane's title is the tab bar of its parts: the label, tracking,
+	// print jobs and buyer notice; the order's lines and actions sit above.
+	s.detail = container.NewBorder(container.NewVBox(s.DetailFields, s.actions), nil, nil, nil, s.DetailTabs)
 	split := container.NewHSplit(left, s.detail)
 	split.Offset = 0.64
 	s.Content = split
@@ -251,6 +334,22 @@ func (s *OrderListScreen) setCouriers(list []orders.Courier) {
 	if changed && len(s.rows) > 0 {
 		s.List.Refresh() // visible rows only: the names changed, not the rows
 	}
+	want := s.query.DeliveryID
+	s.couriers = s.couriers[:0]
+	opts := []string{lang.L("All couriers")}
+	sel := 0
+	for _, c := range list {
+		s.couriers = append(s.couriers, c.DeliveryID)
+		opts = append(opts, c.Label())
+		if c.DeliveryID == want {
+			sel = len(opts) - 1
+		}
+	}
+	on := s.Courier.OnChanged
+	s.Courier.OnChanged = nil
+	s.Courier.SetOptions(opts)
+	s.Courier.SetSelectedIndex(sel)
+	s.Courier.OnChanged = on
 }
 
 func (s *OrderListScreen) searchChanged(text string) {
@@ -282,10 +381,8 @@ func (s *OrderListScreen) reload(keep bool) {
 		q.Limit = (len(s.rows) + pageSize - 1) / pageSize * pageSize
 	}
 	s.loading = true
-	svc := s.m.s.Orders
-	background(s.m.b, listTimeout, func(ctx context.Context) ([]orders.Order, error) {
-		return svc.List(ctx, q)
-	}, func(page []orders.Order, err error) {
+	list := s.lister(&q)
+	background(s.m.b, listTimeout, list, func(page []orders.Order, err error) {
 		if gen != s.gen {
 			return // a newer search is on its way
 		}
@@ -332,6 +429,25 @@ func (s *OrderListScreen) apply(rows []orders.Order) {
 	}
 }
 
+// lister completes q with the date filter and returns the call that
+// lists a page with the printed filter. It runs on the UI thread; the
+// call it returns runs off it.
+func (s *OrderListScreen) lister(q *orders.Query) func(context.Context) ([]orders.Order, error) {
+	if i := s.Dates.SelectedIndex(); i > 0 {
+		y, mo, d := time.Now().Date()
+		q.From = time.Date(y, mo, d-(dateFilters[i].days-1), 0, 0, 0, 0, time.Local)
+	} else {
+		q.From = time.Time{}
+	}
+	svc, printed, query := s.m.s.Orders, s.printed, *q
+	return func(ctx context.Context) ([]orders.Order, error) {
+		if printed > 0 {
+			return svc.ListPrinted(ctx, query, printed == 1)
+		}
+		return svc.List(ctx, query)
+	}
+}
+
 // loadMore appends the next page.
 func (s *OrderListScreen) loadMore() {
 	if s.loading || !s.more || s.m.s.Orders == nil {
@@ -340,10 +456,8 @@ func (s *OrderListScreen) loadMore() {
 	s.loading = true
 	gen, q := s.gen, s.query
 	q.Offset, q.Limit = len(s.rows), pageSize
-	svc := s.m.s.Orders
-	background(s.m.b, listTimeout, func(ctx context.Context) ([]orders.Order, error) {
-		return svc.List(ctx, q)
-	}, func(page []orders.Order, err error) {
+	list := s.lister(&q)
+	background(s.m.b, listTimeout, list, func(page []orders.Order, err error) {
 		if gen != s.gen {
 			return
 		}
@@ -389,7 +503,12 @@ func (s *OrderListScreen) Rows() []orders.Order { return s.rows }
 
 // showDetail fills the detail pane and renders the order's label.
 func (s *OrderListScreen) showDetail(o *orders.Order) {
+	if s.selected != o.OrderID {
+		s.ActionMsg.Hide()
+	}
 	s.selected = o.OrderID
+	cp := *o
+	s.order = &cp
 	v := s.values
 	v["Order no."].SetText(o.OrderID)
 	v["Waybill"].SetText(o.WaybillID)
@@ -428,6 +547,8 @@ func (s *OrderListScreen) showDetail(o *orders.Order) {
 	// The pane's rows changed height: lay it out again, fields and preview.
 	s.detail.Refresh()
 	s.Preview.Show(o)
+	s.updateActions()
+	s.loadExtras()
 }
 
 // goodsSummary is "T恤 ×2, 袜子 ×1 · 1.5 kg" from the request stored with
@@ -444,9 +565,436 @@ func goodsSummary(o *orders.Order) string {
 	return fmt.Sprintf("%s · %g kg", strings.Join(parts, ", "), r.Cargo.Weight)
 }
 
+// SelectOrder shows an order in the detail pane when it is loaded in the
+// list, as choosing its row does; it reports whether it was there.
+func (s *OrderListScreen) SelectOrder(orderID string) bool {
+	for i, o := range s.rows {
+		if o.OrderID == orderID {
+			s.List.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
 // stop is called when the window closes.
 func (s *OrderListScreen) stop() {
 	if s.stopWait != nil {
 		s.stopWait()
+	}
+}
+
+// --- the detail pane: tracking, print jobs, buyer notice, actions -----------
+
+// detailExtras is what the detail pane loads besides the order itself.
+type detailExtras struct {
+	events []store.PathEvent
+	jobs   []queue.Job
+	notice *store.Notice // nil when the waybill was never registered
+}
+
+// buildDetail makes the pane's tabs and buttons.
+func (s *OrderListScreen) buildDetail() {
+	m := s.m
+	s.Timeline = container.NewVBox()
+	s.Track = widget.NewButtonWithIcon(lang.L("Refresh tracking"), theme.ViewRefreshIcon(), s.track)
+	s.Jobs = container.NewVBox()
+	s.Notice = widget.NewLabel("")
+	s.Notice.Wrapping = fyne.TextWrapWord
+	s.Notify = widget.NewButtonWithIcon(lang.L("Notify the buyer"), theme.MailSendIcon(), s.follow)
+	s.QueryNotice = widget.NewButtonWithIcon(lang.L("Ask WeChat"), theme.ViewRefreshIcon(), s.queryNotice)
+	s.Reprint = widget.NewButtonWithIcon(lang.L("Reprint"), theme.DocumentPrintIcon(), s.reprint)
+	s.CancelOrder = widget.NewButtonWithIcon(lang.L("Cancel order"), theme.CancelIcon(), s.confirmCancel)
+	s.CancelOrder.Importance = widget.DangerImportance
+	s.CopyWaybill = widget.NewButtonWithIcon(lang.L("Copy waybill ID"), theme.ContentCopyIcon(), func() {
+		if s.order != nil && s.order.WaybillID != "" {
+			m.App.Clipboard().SetContent(s.order.WaybillID)
+			s.say(widget.MediumImportance, lang.L("Copied")+" "+s.order.WaybillID)
+		}
+	})
+	s.ActionMsg = widget.NewLabel("")
+	s.ActionMsg.Wrapping = fyne.TextWrapWord
+	s.ActionMsg.Hide()
+	s.actions = container.NewVBox(container.NewGridWithColumns(3, s.Reprint, s.CancelOrder, s.CopyWaybill), s.ActionMsg)
+	// The preview's own copy button is the one above, beside Reprint.
+	s.Preview.CopyWaybill.Hide()
+	s.DetailTabs = container.NewAppTabs(
+		container.NewTabItem(lang.L("Label"), s.Preview.Content),
+		container.NewTabItem(lang.L("Tracking"), container.NewBorder(nil, container.NewHBox(s.Track), nil, nil, container.NewVScroll(s.Timeline))),
+		container.NewTabItem(lang.L("Print jobs"), container.NewVScroll(s.Jobs)),
+		container.NewTabItem(lang.L("Buyer notice"), container.NewBorder(nil, container.NewHBox(s.Notify, s.QueryNotice), nil, nil, container.NewVScroll(s.Notice))),
+	)
+	s.updateActions()
+}
+
+// updateActions enables what can be done with the order shown.
+func (s *OrderListScreen) updateActions() {
+	o := s.order
+	placed := o != nil && o.Status == orders.StatusPlaced && o.WaybillID != "" && !s.busy
+	for _, b := range []*widget.Button{s.Reprint, s.CancelOrder, s.Track, s.Notify, s.QueryNotice} {
+		if placed {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if s.m.s.Printing == nil {
+		s.Reprint.Disable()
+	}
+	if o != nil && o.WaybillID != "" {
+		s.CopyWaybill.Enable()
+	} else {
+		s.CopyWaybill.Disable()
+	}
+}
+
+// say shows the outcome of an action under the buttons.
+func (s *OrderListScreen) say(imp widget.Importance, text string) {
+	s.ActionMsg.Importance = imp
+	s.ActionMsg.SetText(text)
+	s.ActionMsg.Show()
+}
+
+// loadExtras reads the timeline, the jobs and the notice of the order shown.
+func (s *OrderListScreen) loadExtras() {
+	if s.order == nil || s.m.s.Orders == nil {
+		return
+	}
+	s.extraGen++
+	gen, id := s.extraGen, s.order.OrderID
+	svc, q := s.m.s.Orders, s.m.s.Printing
+	background(s.m.b, listTimeout, func(ctx context.Context) (detailExtras, error) {
+		var x detailExtras
+		var err error
+		if x.events, err = svc.Events(ctx, id); err != nil {
+			return x, err
+		}
+		if q != nil {
+			if x.jobs, err = q.Jobs(ctx, store.PrintJobQuery{OrderID: id, Limit: 50}); err != nil {
+				return x, err
+			}
+		}
+		n, err := svc.Notice(ctx, id)
+		switch {
+		case err == nil:
+			x.notice = n
+		case !errors.Is(err, store.ErrNotFound):
+			return x, err
+		}
+		return x, nil
+	}, func(x detailExtras, err error) {
+		if gen != s.extraGen {
+			return
+		}
+		if err != nil {
+			s.say(widget.DangerImportance, lang.L("Could not read the order history")+": "+err.Error())
+			return
+		}
+		s.showTimeline(x.events)
+		s.showJobs(x.jobs)
+		s.showNotice(x.notice)
+	})
+}
+
+// stageText is a tracking stage in the UI language.
+func stageText(stage string) string {
+	switch stage {
+	case orders.TrackAccepted:
+		return lang.L("Accepted")
+	case orders.TrackCollected:
+		return lang.L("Collected")
+	case orders.TrackInTransit:
+		return lang.L("In transit")
+	case orders.TrackOutForDelivery:
+		return lang.L("Out for delivery")
+	case orders.TrackSigned:
+		return lang.L("Signed")
+	case orders.TrackReturned:
+		return lang.L("Returned")
+	case orders.TrackException:
+		return lang.L("Exception")
+	}
+	return stage
+}
+
+// showTimeline lists the events, newest on top, as a parcel tracker does.
+func (s *OrderListScreen) showTimeline(events []store.PathEvent) {
+	s.Timeline.RemoveAll()
+	if len(events) == 0 {
+		l := widget.NewLabel(lang.L("No tracking events yet. WeChat is asked every few minutes; Refresh tracking asks now."))
+		l.Wrapping = fyne.TextWrapWord
+		s.Timeline.Add(l)
+		return
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		stage := stageText(orders.TrackStage(e.ActionType))
+		head := widget.NewLabelWithStyle(e.ActionTime.Local().Format("01-02 15:04")+"  "+stage, fyne.TextAlignLeading, fyne.TextStyle{Bold: i == len(events)-1})
+		if orders.TrackStage(e.ActionType) == orders.TrackException {
+			head.Importance = widget.DangerImportance
+		}
+		msg := widget.NewLabel(e.ActionMsg)
+		msg.Wrapping = fyne.TextWrapWord
+		s.Timeline.Add(container.NewVBox(head, msg))
+	}
+}
+
+// jobStateText is a print job's state in the UI language.
+func jobStateText(state string) string {
+	switch state {
+	case queue.StateQueued:
+		return lang.L("queued")
+	case queue.StateRendering:
+		return lang.L("rendering")
+	case queue.StateSent:
+		return lang.L("sending")
+	case queue.StateDone:
+		return lang.L("printed")
+	case queue.StateFailed:
+		return lang.L("failed")
+	}
+	return state
+}
+
+// showJobs lists the print jobs, each failed one with a retry button.
+func (s *OrderListScreen) showJobs(jobs []queue.Job) {
+	s.Jobs.RemoveAll()
+	if len(jobs) == 0 {
+		s.Jobs.Add(widget.NewLabel(lang.L("Not printed yet.")))
+		return
+	}
+	for _, j := range jobs {
+		line := fmt.Sprintf("#%d  %s  %s  %s", j.ID, j.CreatedAt.Local().Format("01-02 15:04:05"), j.Printer, jobStateText(j.State))
+		if j.ReprintOf != 0 {
+			line += "  · " + lang.L("reprint")
+		}
+		l := widget.NewLabel(line)
+		row := []fyne.CanvasObject{l}
+		if j.State == queue.StateFailed {
+			l.Importance = widget.DangerImportance
+			reason := widget.NewLabel(j.Reason)
+			reason.Wrapping = fyne.TextWrapWord
+			reason.Importance = widget.DangerImportance
+			id := j.ID
+			retry := widget.NewButtonWithIcon(lang.L("Retry"), theme.MediaReplayIcon(), func() { s.retry(id) })
+			row = append(row, reason, container.NewHBox(retry))
+		}
+		s.Jobs.Add(container.NewVBox(row...))
+	}
+}
+
+// noticeText words WeChat's waybill status of a buyer notice.
+func noticeText(n *store.Notice) string {
+	if n == nil {
+		return lang.L("The buyer has not been notified: the waybill is not registered with WeChat. Notify the buyer registers it (the order needs the buyer's openid).")
+	}
+	if n.WaybillToken == "" {
+		return lang.L("Registration failed") + ": " + n.Error
+	}
+	text := lang.L("Registered ({{.Family}}).", map[string]any{"Family": n.Family}) + " "
+	switch n.Status {
+	case -1:
+		text += lang.L("WeChat has not been asked about it yet.")
+	case 0:
+		text += lang.L("WeChat has no news for the buyer yet (not collected).")
+	case 1:
+		text += lang.L("The buyer was told the parcel was collected.")
+	case 2:
+		text += lang.L("The buyer sees the parcel in transit.")
+	case 3:
+		text += lang.L("The buyer was told the parcel is out for delivery.")
+	case 4, 6:
+		text += lang.L("The buyer was told the parcel was signed for.")
+	case 5:
+		text += lang.L("The buyer was told of a problem with the parcel.")
+	default:
+		text += fmt.Sprintf("status %d", n.Status)
+	}
+	if !n.UpdatedAt.IsZero() {
+		text += " (" + n.UpdatedAt.Local().Format("01-02 15:04") + ")"
+	}
+	return text
+}
+
+func (s *OrderListScreen) showNotice(n *store.Notice) {
+	s.Notice.Importance = widget.MediumImportance
+	if n != nil && n.WaybillToken == "" {
+		s.Notice.Importance = widget.DangerImportance
+	}
+	s.Notice.SetText(noticeText(n))
+}
+
+// orderAction runs one of the pane's service calls for the order shown
+// and, when it returns the order, shows it updated.
+func (s *OrderListScreen) orderAction(working string, timeout time.Duration, work func(ctx context.Context, id string) (*orders.Order, error), done func(o *orders.Order, err error)) {
+	if s.order == nil || s.busy {
+		return
+	}
+	s.busy = true
+	s.updateActions()
+	s.say(widget.MediumImportance, working)
+	id := s.order.OrderID
+	background(s.m.b, timeout, func(ctx context.Context) (*orders.Order, error) {
+		return work(ctx, id)
+	}, func(o *orders.Order, err error) {
+		s.busy = false
+		if s.selected == id && o != nil {
+			s.showDetail(o)
+		}
+		s.updateActions()
+		if s.selected == id {
+			done(o, err)
+		}
+	})
+}
+
+// track asks WeChat for the order's path now.
+func (s *OrderListScreen) track() {
+	svc := s.m.s.Orders
+	s.orderAction(lang.L("Asking WeChat for the tracking…"), wechatTimeout, func(ctx context.Context, id string) (*orders.Order, error) {
+		o, _, err := svc.Path(ctx, id)
+		return o, err
+	}, func(o *orders.Order, err error) {
+		if err != nil {
+			s.say(widget.DangerImportance, lang.L("Tracking not updated")+": "+failureText(err))
+			return
+		}
+		s.DetailTabs.SelectIndex(1)
+		s.say(widget.SuccessImportance, lang.L("Tracking updated: {{.Stage}}", map[string]any{"Stage": stageText(o.TrackStatus)}))
+		s.Refresh()
+	})
+}
+
+// reprint prints the label again on the printer of its last job.
+func (s *OrderListScreen) reprint() {
+	q := s.m.s.Printing
+	if q == nil {
+		return
+	}
+	var job queue.Job
+	var courier string
+	if s.order != nil {
+		courier = s.courierName(s.order.DeliveryID)
+	}
+	s.orderAction(lang.L("Sending the label to the printer…"), printTimeout, func(ctx context.Context, id string) (*orders.Order, error) {
+		j, err := q.Reprint(ctx, id, "")
+		if err != nil {
+			return nil, err
+		}
+		job, err = q.Wait(ctx, j.ID)
+		return nil, err
+	}, func(_ *orders.Order, err error) {
+		s.DetailTabs.SelectIndex(2)
+		s.loadExtras()
+		switch {
+		case err != nil:
+			s.say(widget.DangerImportance, lang.L("Not printed")+": "+printFailureText(err, courier))
+		case job.State == queue.StateFailed:
+			s.say(widget.DangerImportance, lang.L("Not printed")+": "+job.Reason)
+		default:
+			s.say(widget.SuccessImportance, lang.L("Printed on {{.Printer}} (job {{.Job}}).", map[string]any{"Printer": job.Printer, "Job": job.ID}))
+		}
+	})
+}
+
+// retry puts a failed job back in its printer's queue.
+func (s *OrderListScreen) retry(jobID int64) {
+	q := s.m.s.Printing
+	if q == nil {
+		return
+	}
+	var job queue.Job
+	s.orderAction(lang.L("Sending the label to the printer…"), printTimeout, func(ctx context.Context, _ string) (*orders.Order, error) {
+		j, err := q.Retry(ctx, jobID)
+		if err != nil {
+			return nil, err
+		}
+		job, err = q.Wait(ctx, j.ID)
+		return nil, err
+	}, func(_ *orders.Order, err error) {
+		s.loadExtras()
+		switch {
+		case err != nil:
+			s.say(widget.DangerImportance, lang.L("Not printed")+": "+printFailureText(err, ""))
+		case job.State == queue.StateFailed:
+			s.say(widget.DangerImportance, lang.L("Not printed")+": "+job.Reason)
+		default:
+			s.say(widget.SuccessImportance, lang.L("Printed on {{.Printer}} (job {{.Job}}).", map[string]any{"Printer": job.Printer, "Job": job.ID}))
+		}
+	})
+}
+
+// confirmCancel asks before cancelling: a cancelled waybill cannot be
+// used again.
+func (s *OrderListScreen) confirmCancel() {
+	if s.order == nil {
+		return
+	}
+	dialog.ShowConfirm(lang.L("Cancel order?"),
+		lang.L("Cancel waybill {{.Waybill}} of order {{.Order}}? The courier will not collect it and the label cannot be used again.",
+			map[string]any{"Waybill": s.order.WaybillID, "Order": s.order.OrderID}),
+		func(ok bool) {
+			if ok {
+				s.cancel()
+			}
+		}, s.m.Window)
+}
+
+func (s *OrderListScreen) cancel() {
+	svc := s.m.s.Orders
+	s.orderAction(lang.L("Cancelling the order…"), wechatTimeout, func(ctx context.Context, id string) (*orders.Order, error) {
+		return svc.Cancel(ctx, id)
+	}, func(o *orders.Order, err error) {
+		if err != nil {
+			s.say(widget.DangerImportance, lang.L("Not cancelled")+": "+failureText(err))
+			return
+		}
+		s.say(widget.SuccessImportance, lang.L("Cancelled: waybill {{.Waybill}} will not be collected.", map[string]any{"Waybill": o.WaybillID}))
+		s.Refresh()
+	})
+}
+
+// follow registers the waybill for buyer notices.
+func (s *OrderListScreen) follow() {
+	svc := s.m.s.Orders
+	s.orderAction(lang.L("Registering the waybill with WeChat…"), wechatTimeout, func(ctx context.Context, id string) (*orders.Order, error) {
+		_, err := svc.Follow(ctx, id)
+		return nil, err
+	}, func(_ *orders.Order, err error) {
+		s.DetailTabs.SelectIndex(3)
+		s.loadExtras()
+		switch {
+		case errors.Is(err, orders.ErrNoBuyer):
+			s.say(widget.DangerImportance, lang.L("Not notified: the order has no buyer openid (it was not placed from the mini program)."))
+		case err != nil:
+			s.say(widget.DangerImportance, lang.L("Not notified")+": "+failureText(err))
+		default:
+			s.say(widget.SuccessImportance, lang.L("Registered: WeChat will tell the buyer as the parcel moves."))
+		}
+	})
+}
+
+// queryNotice asks WeChat what it told the buyer.
+func (s *OrderListScreen) queryNotice() {
+	svc := s.m.s.Orders
+	s.orderAction(lang.L("Asking WeChat…"), wechatTimeout, func(ctx context.Context, id string) (*orders.Order, error) {
+		_, err := svc.NoticeStatus(ctx, id)
+		return nil, err
+	}, func(_ *orders.Order, err error) {
+		s.DetailTabs.SelectIndex(3)
+		s.loadExtras()
+		if err != nil {
+			s.say(widget.DangerImportance, lang.L("Buyer notice not updated")+": "+failureText(err))
+			return
+		}
+		s.ActionMsg.Hide()
+	})
+}
+
+// jobChanged is called for every print job event: the pane follows the
+// jobs of the order it shows.
+func (s *OrderListScreen) jobChanged(j queue.Job) {
+	if s.order != nil && j.OrderID == s.order.OrderID && !s.busy {
+		s.loadExtras()
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
+	"waybilldesk/orders"
 	"waybilldesk/store"
 )
 
@@ -151,4 +153,128 @@ func jsonRequest(receiver string) ([]byte, error) {
 	r := probeRequest()
 	r.Receiver.Name = receiver
 	return json.Marshal(r)
+}
+
+// TestOrderDetailTimelineJobsNoticeAndActions drives the detail pane: the
+// filters, a reprint on the fake network printer, the tracking timeline
+// after the sandbox clock moved a day, the buyer notice, a cancel with its
+// confirmation, and WeChat's refusal to cancel a collected parcel.
+func TestOrderDetailTimelineJobsNoticeAndActions(t *testing.T) {
+	h := newHarness(t)
+	l := h.m.Orders
+	raw := h.labelPrinter("打包台1")
+	if err := h.d.Orders.SetNotices(h.ctx, orders.NoticeSettings{Family: orders.FamilyFollow, GoodsImgURL: "https://shop.example.com/t.png"}); err != nil {
+		t.Fatal(err)
+	}
+	req := h.request("张三", "13812345678")
+	req.OpenID = "oBUYER000000000000000000001"
+	kept, err := h.d.Orders.Place(h.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := h.placeOrder("李四", "13933334444")
+	h.m.ShowOrders()
+	l.Refresh()
+	h.waitFor("both orders listed", func() bool { return len(l.Rows()) == 2 })
+	select1 := func(o *orders.Order) {
+		t.Helper()
+		h.waitFor("order "+o.OrderID+" listed", func() bool { return l.SelectOrder(o.OrderID) })
+		h.waitFor("its details", func() bool { return showsText(l.DetailFields, o.OrderID) })
+	}
+
+	// Reprint: the first print of this order, on YTO's default printer.
+	select1(kept)
+	test.Tap(l.Reprint)
+	h.waitFor("the print outcome", func() bool { return !l.busy })
+	if l.ActionMsg.Importance != widget.SuccessImportance || !strings.Contains(l.ActionMsg.Text, "打包台1") {
+		t.Fatalf("reprint: %q", l.ActionMsg.Text)
+	}
+	raw.Next(t, 10*time.Second)
+	h.waitFor("the job listed", func() bool { return showsText(l.Jobs, "已打印") })
+	if l.DetailTabs.Selected().Text != "打印任务" {
+		t.Errorf("after a print the pane shows %q, want the print jobs", l.DetailTabs.Selected().Text)
+	}
+
+	// The printed filter.
+	l.Printed.SetSelected("已打印")
+	h.waitFor("only the printed order", func() bool { return len(l.Rows()) == 1 && l.Rows()[0].OrderID == kept.OrderID })
+	l.Printed.SetSelected("未打印")
+	h.waitFor("only the unprinted order", func() bool { return len(l.Rows()) == 1 && l.Rows()[0].OrderID == dropped.OrderID })
+	l.Printed.SetSelectedIndex(0)
+	l.Dates.SetSelected("今天")
+	h.waitFor("today's orders", func() bool { return len(l.Rows()) == 2 })
+	var zto string
+	for _, o := range l.Courier.Options {
+		if strings.HasSuffix(o, " ZTO") {
+			zto = o
+		}
+	}
+	l.Courier.SetSelected(zto)
+	h.waitFor("no ZTO orders", func() bool { return len(l.Rows()) == 0 })
+	l.Courier.SetSelectedIndex(0)
+	h.waitFor("all orders again", func() bool { return len(l.Rows()) == 2 })
+
+	// Cancel asks first; confirmed, the order is cancelled.
+	select1(dropped)
+	test.Tap(l.CancelOrder)
+	tapButton(t, h.topDialog(), "是")
+	h.waitFor("the cancel outcome", func() bool {
+		return !l.busy && l.ActionMsg.Visible() && l.ActionMsg.Importance != widget.MediumImportance
+	})
+	if l.ActionMsg.Importance != widget.SuccessImportance || !showsText(l.DetailFields, "已取消") {
+		t.Fatalf("cancel: %q, details %q", l.ActionMsg.Text, texts(l.DetailFields))
+	}
+	if o, _ := h.d.Orders.Get(h.ctx, dropped.OrderID); o.Status != orders.StatusCancelled {
+		t.Errorf("history says %s", o.Status)
+	}
+	if !l.Reprint.Disabled() || !l.CancelOrder.Disabled() {
+		t.Error("a cancelled order can still be reprinted or cancelled")
+	}
+
+	// A day later the parcel has moved: the timeline shows it.
+	select1(kept)
+	h.sandboxAdmin("/sandbox/clock", `{"advance":"30h"}`)
+	l.DetailTabs.SelectIndex(1)
+	if !showsText(l.Timeline, "还没有物流轨迹") {
+		t.Errorf("timeline before asking: %q", texts(l.Timeline))
+	}
+	test.Tap(l.Track)
+	h.waitFor("the tracking outcome", func() bool { return !l.busy && len(l.Timeline.Objects) >= 2 })
+	if l.ActionMsg.Importance != widget.SuccessImportance {
+		t.Fatalf("tracking: %q, timeline %q", l.ActionMsg.Text, texts(l.Timeline))
+	}
+	if !showsText(l.Timeline, "揽收") {
+		t.Errorf("timeline %q lacks the pick-up", texts(l.Timeline))
+	}
+	t.Logf("timeline: %q", texts(l.Timeline))
+
+	// WeChat refuses to cancel a collected parcel: the reason is shown.
+	test.Tap(l.CancelOrder)
+	tapButton(t, h.topDialog(), "是")
+	h.waitFor("the refusal", func() bool { return !l.busy && l.ActionMsg.Importance == widget.DangerImportance })
+	if !strings.Contains(l.ActionMsg.Text, "未取消") || !strings.Contains(l.ActionMsg.Text, "errcode") {
+		t.Errorf("refused cancel: %q", l.ActionMsg.Text)
+	}
+
+	// Buyer notice: registered with WeChat, then asked.
+	l.DetailTabs.SelectIndex(3)
+	if !showsText(l.Notice, "尚未通知买家") {
+		t.Errorf("notice before: %q", l.Notice.Text)
+	}
+	test.Tap(l.Notify)
+	h.waitFor("the notice outcome", func() bool { return !l.busy })
+	if l.ActionMsg.Importance != widget.SuccessImportance {
+		t.Fatalf("notify: %q", l.ActionMsg.Text)
+	}
+	test.Tap(l.QueryNotice)
+	h.waitFor("the notice status", func() bool {
+		return !l.busy && strings.HasPrefix(l.Notice.Text, "已登记") && !strings.Contains(l.Notice.Text, "尚未向微信查询")
+	})
+	t.Logf("notice: %s", l.Notice.Text)
+
+	// Copy waybill.
+	test.Tap(l.CopyWaybill)
+	if got := h.app.Clipboard().Content(); got != kept.WaybillID {
+		t.Errorf("clipboard %q", got)
+	}
 }

@@ -5,8 +5,11 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -17,8 +20,10 @@ import (
 const EnvScreenshots = "WAYBILLDESK_SCREENSHOTS"
 
 // TestScreenshots fills a realistic order at 1100x760, places it in the
-// sandbox and writes new-order.png (the window) and label-preview.png (the
-// label as previewed). These are Fyne's software painter images: the same
+// sandbox and writes new-order.png (the window), label-preview.png (the
+// label as previewed), orders.png (the detail pane on the tracking
+// timeline), scan-station.png, printers.png, balance.png, settings.png and
+// batch.png. These are Fyne's software painter images: the same
 // layout as the app, drawn with the default theme and the system fonts.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv(EnvScreenshots)
@@ -52,12 +57,63 @@ func TestScreenshots(t *testing.T) {
 	writePNG(t, filepath.Join(dir, "new-order.png"), h.w.Canvas().Capture())
 	writePNG(t, filepath.Join(dir, "label-preview.png"), n.Preview.Image.Image)
 
+	// Orders: the detail pane on the tracking timeline, a day and a half
+	// after the order (the sandbox clock moved on), with its print job.
+	raw := h.labelPrinter("打包台1")
+	l := h.m.Orders
 	h.m.Tabs.SelectIndex(1)
-	h.waitFor("the order in the list", func() bool { return showsText(h.m.Orders.List, n.LastOrder.WaybillID) })
-	h.m.Orders.List.Select(0)
-	h.waitFor("the detail preview", func() bool { return h.m.Orders.Preview.Image.Image != nil })
+	h.waitFor("the order in the list", func() bool { return showsText(l.List, n.LastOrder.WaybillID) })
+	l.List.Select(0)
+	h.waitFor("the detail preview", func() bool { return l.Preview.Image.Image != nil })
+	test.Tap(l.Reprint)
+	h.waitFor("the label printed", func() bool { return !l.busy })
+	raw.Next(t, 10*time.Second)
+	h.sandboxAdmin("/sandbox/clock", `{"advance":"36h"}`)
+	test.Tap(l.Track)
+	h.waitFor("the timeline", func() bool { return !l.busy && len(l.Timeline.Objects) > 2 })
+	l.DetailTabs.SelectIndex(1)
 	h.w.Content().Refresh()
 	writePNG(t, filepath.Join(dir, "orders.png"), h.w.Canvas().Capture())
+
+	// Scan station: a second parcel scanned, its label printed.
+	o := h.placeOrder("陈静", "13700001234")
+	h.m.ShowScan()
+	h.scanCode(n.LastOrder.OrderID)
+	h.scanCode("YT0000000000")
+	h.scanCode(o.WaybillID)
+	for i := 0; i < 2; i++ {
+		raw.Next(t, 10*time.Second)
+	}
+	h.w.Content().Refresh()
+	writePNG(t, filepath.Join(dir, "scan-station.png"), h.w.Canvas().Capture())
+
+	// Printers, Balance and Settings as a new desk shows them.
+	h.m.ShowPrinters()
+	h.waitFor("the printer listed", func() bool { return len(h.m.Printers.Records) == 1 })
+	h.m.Printers.List.Select(0)
+	h.settle()
+	h.w.Content().Refresh()
+	writePNG(t, filepath.Join(dir, "printers.png"), h.w.Canvas().Capture())
+	h.m.ShowBalance()
+	h.waitFor("the balances", func() bool { return len(h.m.Balance.Accounts) > 0 })
+	h.w.Content().Refresh()
+	writePNG(t, filepath.Join(dir, "balance.png"), h.w.Canvas().Capture())
+	h.m.ShowSettings()
+	h.waitFor("the settings", func() bool { return h.m.Settings.DataDir.Text != "" })
+	h.w.Content().Refresh()
+	writePNG(t, filepath.Join(dir, "settings.png"), h.w.Canvas().Capture())
+
+	// Batch: a shop export previewed, one row with an error.
+	h.m.ShowBatch()
+	for _, o := range h.m.Batch.Courier.Options {
+		if strings.HasSuffix(o, " YTO") {
+			h.m.Batch.Courier.SetSelected(o)
+		}
+	}
+	h.m.Batch.LoadFile(importFile(t, 9))
+	h.waitFor("the preview", func() bool { return h.m.Batch.Plan != nil })
+	h.w.Content().Refresh()
+	writePNG(t, filepath.Join(dir, "batch.png"), h.w.Canvas().Capture())
 }
 
 func writePNG(t *testing.T, path string, img image.Image) {

@@ -17,7 +17,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/orders/batch"
 	"waybilldesk/printing"
+	"waybilldesk/printing/queue"
+	"waybilldesk/settings"
 	"waybilldesk/wxapi"
 )
 
@@ -33,6 +36,20 @@ type Services struct {
 	Sandbox bool
 	// DataPath is the history file, shown in the status bar for support.
 	DataPath string
+	// Printing is the print queue and the printer records.
+	Printing *queue.Queue
+	// Settings keeps the AppID, the AppSecret (in the keyring) and the
+	// other settings applied at the next start, and writes backups.
+	Settings *settings.Service
+	// NewImporter returns a batch importer with the stored import defaults
+	// under opts (the Batch screen's progress and printing hooks).
+	NewImporter func(ctx context.Context, opts batch.Options) (*batch.Importer, error)
+	// Restore opens the restore dialog (the app closes the history and
+	// restarts); nil hides the button.
+	Restore func()
+	// SandboxReason says why the desk runs on the sandbox when an AppID is
+	// set (no secret in the keyring, no keyring): shown in the banner.
+	SandboxReason string
 }
 
 // WindowSize is the size the window opens at: it fits a 1280x800 laptop
@@ -53,9 +70,16 @@ type Main struct {
 	Banner fyne.CanvasObject
 	// Tabs holds one tab per screen.
 	Tabs *container.AppTabs
-	// NewOrder is the order form, Orders the history.
+	// NewOrder is the order form, Orders the history, Scan the packing
+	// station; Batch imports files, Printers and Balance show what their
+	// names say, Settings the desk's own.
 	NewOrder *NewOrderScreen
 	Orders   *OrderListScreen
+	Scan     *ScanScreen
+	Batch    *BatchScreen
+	Printers *PrintersScreen
+	Balance  *BalanceScreen
+	Settings *SettingsScreen
 	// Content is the whole window content.
 	Content fyne.CanvasObject
 
@@ -63,7 +87,12 @@ type Main struct {
 	b *bridge
 
 	courierGen int // bumped per courier load, so an older answer is dropped
+	stopJobs   func()
 }
+
+// prefTab keeps the tab shown last: a packing station opens on its scan
+// station, an office on its order list.
+const prefTab = "ui.tab"
 
 // NewMainWindow builds the main window in the language stored in the
 // preferences. The window is not shown yet.
@@ -91,29 +120,93 @@ func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
 	m := &Main{App: a, Window: w, s: s, b: newBridge(post)}
 	m.NewOrder = newNewOrderScreen(m)
 	m.Orders = newOrderListScreen(m)
+	m.Scan = newScanScreen(m)
+	m.Batch = newBatchScreen(m)
+	m.Printers = newPrintersScreen(m)
+	m.Balance = newBalanceScreen(m)
+	m.Settings = newSettingsScreen(m)
 	m.NewOrder.onPlaced = func(*orders.Order) { m.Orders.Refresh() }
 
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(lang.L("New order"), theme.DocumentCreateIcon(), m.NewOrder.Content),
 		container.NewTabItemWithIcon(lang.L("Orders"), theme.ListIcon(), m.Orders.Content),
+		container.NewTabItemWithIcon(lang.L("Scan station"), theme.SearchIcon(), m.Scan.Content),
+		container.NewTabItemWithIcon(lang.L("Batch"), theme.UploadIcon(), m.Batch.Content),
+		container.NewTabItemWithIcon(lang.L("Printers"), theme.DocumentPrintIcon(), m.Printers.Content),
+		container.NewTabItemWithIcon(lang.L("Balance"), theme.InfoIcon(), m.Balance.Content),
+		container.NewTabItemWithIcon(lang.L("Settings"), theme.SettingsIcon(), m.Settings.Content),
 	)
+	m.Tabs.OnSelected = func(t *container.TabItem) { m.tabSelected(t) }
 	var top fyne.CanvasObject
 	if s.Sandbox {
-		m.Banner = sandboxBanner()
+		m.Banner = sandboxBanner(s.SandboxReason)
 		top = m.Banner
 	}
 	m.Content = container.NewBorder(top, statusBar(s), nil, nil, m.Tabs)
 	w.SetContent(m.Content)
 
+	if s.Printing != nil {
+		events, stop := s.Printing.Subscribe(64)
+		m.stopJobs = stop
+		listen(m.b, events, func(e queue.Event) { m.jobChanged(e.Job) })
+	}
 	m.LoadCouriers(false)
 	m.Orders.Refresh()
+	if i := a.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(m.Tabs.Items) {
+		m.Tabs.SelectIndex(i)
+	}
 	return m
 }
 
-// sandboxBanner is the amber strip that says orders are not real.
-func sandboxBanner() fyne.CanvasObject {
+// tabSelected remembers the tab and lets its screen load what it shows.
+func (m *Main) tabSelected(t *container.TabItem) {
+	m.App.Preferences().SetInt(prefTab, m.Tabs.SelectedIndex())
+	switch t.Content {
+	case m.Scan.Content:
+		m.Scan.selected()
+	case m.Printers.Content:
+		m.Printers.selected()
+	case m.Balance.Content:
+		m.Balance.selected()
+	case m.Settings.Content:
+		m.Settings.selected()
+	case m.Batch.Content:
+		m.Batch.selected()
+	}
+}
+
+// ShowScan, ShowOrders... select a tab as a click on it does.
+func (m *Main) ShowScan()     { m.Tabs.Select(m.Tabs.Items[2]) }
+func (m *Main) ShowOrders()   { m.Tabs.Select(m.Tabs.Items[1]) }
+func (m *Main) ShowBatch()    { m.Tabs.Select(m.Tabs.Items[3]) }
+func (m *Main) ShowPrinters() { m.Tabs.Select(m.Tabs.Items[4]) }
+func (m *Main) ShowBalance()  { m.Tabs.Select(m.Tabs.Items[5]) }
+func (m *Main) ShowSettings() { m.Tabs.Select(m.Tabs.Items[6]) }
+
+// jobChanged passes a print job event to the screens that show jobs.
+func (m *Main) jobChanged(j queue.Job) {
+	m.Orders.jobChanged(j)
+}
+
+// printersChanged is called when the Printers screen added, changed or
+// removed a printer: the scan station's picker follows.
+func (m *Main) printersChanged() {
+	m.Scan.loadPrinters()
+	m.Batch.loadPrinters()
+}
+
+// courierName is a courier's name from the list, or its id.
+func (m *Main) courierName(id string) string { return m.Orders.courierName(id) }
+
+// sandboxBanner is the amber strip that says orders are not real, and why
+// when an AppID is set.
+func sandboxBanner(reason string) fyne.CanvasObject {
 	bg := canvas.NewRectangle(sandboxAmber)
-	text := canvas.NewText(lang.L("Sandbox mode — no AppID configured: orders are not sent to real couriers"), color.Black)
+	msg := lang.L("Sandbox mode — no AppID configured: orders are not sent to real couriers")
+	if reason != "" {
+		msg = lang.L("Sandbox mode — orders are not sent to real couriers") + ": " + reason
+	}
+	text := canvas.NewText(msg, color.Black)
 	text.TextStyle = fyne.TextStyle{Bold: true}
 	text.Alignment = fyne.TextAlignCenter
 	return container.NewStack(bg, container.NewPadded(text))
@@ -150,6 +243,8 @@ func (m *Main) LoadCouriers(refresh bool) {
 		m.NewOrder.setCouriers(list, err)
 		if err == nil {
 			m.Orders.setCouriers(list)
+			m.Printers.setCouriers(list)
+			m.Batch.setCouriers(list)
 		}
 	})
 }
@@ -173,5 +268,9 @@ func cloneCouriers(list []orders.Courier) []orders.Courier {
 func (m *Main) Close() {
 	m.NewOrder.stop()
 	m.Orders.stop()
+	m.Batch.stop()
+	if m.stopJobs != nil {
+		m.stopJobs()
+	}
 	m.b.close()
 }

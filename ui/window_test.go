@@ -136,6 +136,24 @@ func TestTranslationsCoverEveryString(t *testing.T) {
 	for _, k := range detailKeys {
 		keys[k] = true
 	}
+	for _, f := range dateFilters {
+		keys[f.label] = true
+	}
+	for _, k := range printedFilters {
+		keys[k] = true
+	}
+	for _, k := range printerKinds {
+		keys[k.label] = true
+	}
+	for _, k := range printerLanguages {
+		keys[k.label] = true
+	}
+	for _, k := range tokenModes {
+		keys[k.label] = true
+	}
+	for _, k := range noticeFamilies {
+		keys[k.label] = true
+	}
 	var missing []string
 	for k := range keys {
 		if zh[k] == "" || en[k] == "" {
@@ -183,4 +201,24 @@ func TestWindowFitsAt1100x760(t *testing.T) {
 	h.m.Orders.List.Select(0)
 	h.waitFor("the detail preview", func() bool { return h.m.Orders.Preview.Image.Image != nil })
 	fits("with an order's details shown")
+	for _, tab := range h.m.Tabs.Items {
+		h.m.Tabs.Select(tab)
+		h.settle()
+		fits("on the " + tab.Text + " tab")
+	}
+}
+
+// TestBannerSaysWhyAnAppIDStillRunsOnTheSandbox: an AppID whose secret
+// cannot be read keeps the desk on the sandbox, and the banner says why.
+func TestBannerSaysWhyAnAppIDStillRunsOnTheSandbox(t *testing.T) {
+	if err := SetLanguage("zh"); err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	m := newMain(a, w, Services{Sandbox: true, SandboxReason: "系统钥匙串不可用 / no system keyring: set WAYBILLDESK_SECRET"}, (&uiLoop{}).post)
+	defer m.Close()
+	if !showsText(w.Content(), "订单不会发给真实快递: 系统钥匙串不可用") {
+		t.Errorf("banner %q", texts(m.Banner))
+	}
 }

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"waybilldesk/desk"
+	"waybilldesk/diag"
+	"waybilldesk/store"
+)
+
+// dbPath is the history file of this invocation: --db, else the default
+// in the user's config folder.
+func (e *env) dbPath() (string, error) {
+	if e.cfg.DBPath != "" {
+		return e.cfg.DBPath, nil
+	}
+	return desk.DefaultDBPath()
+}
+
+// runBackup writes a consistent copy of the history (safe while the window
+// has it open) to --file.
+func runBackup(e *env, args []string) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	file := fs.String("file", "", "the backup file to write (replaced if it exists)")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *file == "" {
+		return usagef("usage: waybilldesk backup --file F")
+	}
+	path, err := e.dbPath()
+	if err != nil {
+		return err
+	}
+	// A backup of nothing would hide a wrong --db: say so instead of
+	// creating an empty history.
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("back up: no history at %s: %w", path, err)
+	}
+	db, err := store.Open(e.ctx, path)
+	if err != nil {
+		return fmt.Errorf("back up: %w", err)
+	}
+	defer db.Close()
+	if err := db.Backup(e.ctx, *file); err != nil {
+		return err
+	}
+	info, err := store.Verify(e.ctx, *file)
+	if err != nil {
+		return fmt.Errorf("back up: the copy at %s does not check out: %w", *file, err)
+	}
+	if e.json {
+		return e.printJSON(map[string]any{"history": path, "file": *file, "schema": info.Schema, "orders": info.Orders})
+	}
+	fmt.Fprintf(e.stdout, "backed up %s to %s (%d orders, schema %d)\n", path, *file, info.Orders, info.Schema)
+	return nil
+}
+
+// runRestore replaces the history with the backup at --file, keeping the
+// previous file beside it, and opens the result once so an older backup is
+// migrated now rather than at the next start. It asks nothing: it is meant
+// for scripts and for support instructions, and it never deletes data.
+func runRestore(e *env, args []string) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	file := fs.String("file", "", "the backup file to restore")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *file == "" {
+		return usagef("usage: waybilldesk restore --file F")
+	}
+	path, err := e.dbPath()
+	if err != nil {
+		return err
+	}
+	res, err := store.Restore(e.ctx, path, *file)
+	if err != nil {
+		if errors.Is(err, store.ErrInUse) {
+			return fmt.Errorf("%w (quit the Waybill Desk window, then run restore again)", err)
+		}
+		return err
+	}
+	db, err := store.Open(e.ctx, path)
+	if err != nil {
+		return fmt.Errorf("restored %s, but it does not open: %w", path, err)
+	}
+	db.Close()
+	if e.json {
+		return e.printJSON(map[string]any{"history": path, "file": *file, "schema": res.Schema,
+			"orders": res.Orders, "kept_at": res.KeptAt, "now_schema": store.SchemaVersion()})
+	}
+	fmt.Fprintf(e.stdout, "restored %s from %s (%d orders, schema %d", path, *file, res.Orders, res.Schema)
+	if res.Schema < store.SchemaVersion() {
+		fmt.Fprintf(e.stdout, ", migrated to %d", store.SchemaVersion())
+	}
+	fmt.Fprintln(e.stdout, ")")
+	if res.KeptAt != "" {
+		fmt.Fprintf(e.stdout, "the replaced history is kept at %s\n", res.KeptAt)
+	} else {
+		fmt.Fprintln(e.stdout, "there was no history to replace")
+	}
+	return nil
+}
+
+// runDiag prints what support needs to know: versions, settings without
+// secrets, data paths and the end of the log. It opens nothing, so it works
+// when the history does not.
+func runDiag(e *env, args []string) error {
+	fs := flag.NewFlagSet("diag", flag.ContinueOnError)
+	lines := fs.Int("log-lines", diag.DefaultLogLines, "how many of the last log lines to include")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("usage: waybilldesk diag [--log-lines N]")
+	}
+	path, err := e.dbPath()
+	if err != nil {
+		return err
+	}
+	cfg := e.cfg
+	cfg.DBPath = path
+	r := diag.Collect(e.ctx, diag.FromConfig(Version, cfg, *lines))
+	if e.json {
+		return e.printJSON(r)
+	}
+	_, err = fmt.Fprint(e.stdout, r.String())
+	return err
+}

@@ -1,0 +1,327 @@
+// Package settings keeps Waybill Desk's own settings: the non-secret ones
+// (AppID, token mode, callback URL, sandbox switch and speed) in the
+// history's settings table, shared by the window and the command line, and
+// the AppSecret in the operating system's keyring (Windows Credential
+// Manager, macOS Keychain, the Secret Service on Linux), never in the
+// database or a plain file. The data folder, which must be known before
+// the history is opened, is kept in a one-line file in the user's config
+// folder.
+//
+// Settings take effect when the desk is opened (see Fill): the window says
+// "restart to apply" for them.
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"waybilldesk/store"
+)
+
+// Keys of the settings table.
+const (
+	KeyAppID        = "wechat.appid"
+	KeyTokenMode    = "wechat.token_mode"
+	KeyCallbackURL  = "wechat.callback_url"
+	KeySandbox      = "sandbox.forced"
+	KeySandboxSpeed = "sandbox.speed"
+)
+
+// KeyringService is the service name the AppSecret is filed under in the
+// keyring; the AppID is the user name, so a second mini program keeps its
+// own secret.
+const KeyringService = "waybilldesk"
+
+// Token modes (wxapi.TokenMode values).
+const (
+	TokenStable  = "stable"
+	TokenClassic = "classic"
+)
+
+// MaxSandboxSpeed is the fastest the sandbox clock may run (its own limit).
+const MaxSandboxSpeed = 10_000_000
+
+// ErrNoKeyring means there is no usable system keyring (no Secret Service
+// on a Linux desktop without one, a locked keychain...). The secret then
+// has to come from the environment; it is never written anywhere else.
+var ErrNoKeyring = errors.New("系统钥匙串不可用 / no system keyring: set WAYBILLDESK_SECRET")
+
+// ErrNoSecret means the keyring works but holds no AppSecret for the AppID.
+var ErrNoSecret = errors.New("no AppSecret stored for this AppID")
+
+// Settings are the non-secret settings.
+type Settings struct {
+	// AppID is the mini program's AppID (wx followed by 16 hex digits).
+	AppID string
+	// TokenMode is "stable" (default) or "classic".
+	TokenMode string
+	// CallbackURL is the message-push URL configured in the mini program's
+	// console (where `waybilldesk events serve` listens); with the sandbox
+	// it is where the sandbox pushes tracking events.
+	CallbackURL string
+	// Sandbox keeps the desk on the sandbox even with credentials.
+	Sandbox bool
+	// SandboxSpeed runs the sandbox's clock this many times faster (1440: a
+	// day a minute) so parcels move while trying the desk; 0 or 1 is real time.
+	SandboxSpeed float64
+}
+
+// FieldError says which setting is wrong.
+type FieldError struct {
+	Field  string // "appid", "token_mode", "callback_url", "sandbox_speed", "secret"
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+var appIDRe = regexp.MustCompile(`^wx[0-9a-fA-F]{16}$`)
+
+// Validate checks the settings; an empty AppID is allowed (sandbox).
+func (s Settings) Validate() error {
+	switch {
+	case s.AppID != "" && !appIDRe.MatchString(s.AppID):
+		return &FieldError{"appid", fmt.Sprintf("%q is not an AppID: wx followed by 16 hex digits", s.AppID)}
+	case s.TokenMode != "" && s.TokenMode != TokenStable && s.TokenMode != TokenClassic:
+		return &FieldError{"token_mode", fmt.Sprintf("%q: want stable or classic", s.TokenMode)}
+	case !(s.SandboxSpeed == 0 || (s.SandboxSpeed >= 1 && s.SandboxSpeed <= MaxSandboxSpeed)):
+		return &FieldError{"sandbox_speed", fmt.Sprintf("%g: want 1 to %d", s.SandboxSpeed, MaxSandboxSpeed)}
+	}
+	if s.CallbackURL != "" {
+		u, err := url.Parse(s.CallbackURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &FieldError{"callback_url", fmt.Sprintf("%q is not an http(s) URL", s.CallbackURL)}
+		}
+	}
+	return nil
+}
+
+// Keyring is where the AppSecret is kept; System is the real one.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, secret string) error
+	Delete(service, user string) error
+}
+
+// System is the operating system's keyring through go-keyring.
+type System struct{}
+
+func (System) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (System) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
+func (System) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+// keyringTimeout bounds one keyring call: a Secret Service that never
+// answers (a D-Bus without one) must not hang the window or the start.
+const keyringTimeout = 5 * time.Second
+
+// Service reads and writes the settings.
+type Service struct {
+	db *store.DB
+	kr Keyring
+}
+
+// New returns the settings of the history db with the system keyring.
+func New(db *store.DB) *Service { return &Service{db: db, kr: System{}} }
+
+// NewWithKeyring is New with another keyring (tests, or a keyring-less
+// build).
+func NewWithKeyring(db *store.DB, kr Keyring) *Service { return &Service{db: db, kr: kr} }
+
+// Load reads the settings.
+func (s *Service) Load(ctx context.Context) (Settings, error) {
+	var out Settings
+	var err error
+	get := func(key string) string {
+		if err != nil {
+			return ""
+		}
+		var v string
+		v, err = s.db.Setting(ctx, key)
+		return v
+	}
+	out.AppID = get(KeyAppID)
+	out.TokenMode = get(KeyTokenMode)
+	out.CallbackURL = get(KeyCallbackURL)
+	out.Sandbox = get(KeySandbox) == "1"
+	if v := get(KeySandboxSpeed); v != "" {
+		out.SandboxSpeed, _ = strconv.ParseFloat(v, 64)
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("read settings: %w", err)
+	}
+	return out, nil
+}
+
+// Save validates and stores the settings.
+func (s *Service) Save(ctx context.Context, in Settings) error {
+	in.AppID = strings.TrimSpace(in.AppID)
+	in.CallbackURL = strings.TrimSpace(in.CallbackURL)
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	sandbox, speed := "", ""
+	if in.Sandbox {
+		sandbox = "1"
+	}
+	if in.SandboxSpeed > 1 {
+		speed = strconv.FormatFloat(in.SandboxSpeed, 'g', -1, 64)
+	}
+	for _, kv := range [][2]string{{KeyAppID, in.AppID}, {KeyTokenMode, in.TokenMode}, {KeyCallbackURL, in.CallbackURL},
+		{KeySandbox, sandbox}, {KeySandboxSpeed, speed}} {
+		if err := s.db.SetSetting(ctx, kv[0], kv[1]); err != nil {
+			return fmt.Errorf("save settings: %w", err)
+		}
+	}
+	return nil
+}
+
+// callKeyring runs one keyring call under keyringTimeout: go-keyring has
+// no context, so a hung call is left behind (it holds nothing of ours).
+func callKeyring[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f()
+		ch <- result{v, err}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, keyringTimeout)
+	defer cancel()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("%w (%v)", ErrNoKeyring, ctx.Err())
+	}
+}
+
+// keyringError tells "not stored" from "no keyring".
+func keyringError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return ErrNoSecret
+	case errors.Is(err, ErrNoKeyring):
+		return err
+	}
+	return fmt.Errorf("%w (%v)", ErrNoKeyring, err)
+}
+
+// Secret returns the AppSecret stored for appID: ErrNoSecret when none is,
+// an error wrapping ErrNoKeyring when the keyring cannot be used.
+func (s *Service) Secret(ctx context.Context, appID string) (string, error) {
+	if appID == "" {
+		return "", ErrNoSecret
+	}
+	v, err := callKeyring(ctx, func() (string, error) { return s.kr.Get(KeyringService, appID) })
+	if err != nil {
+		return "", keyringError(err)
+	}
+	return v, nil
+}
+
+// HasSecret reports whether an AppSecret is stored for appID, without
+// handing it out.
+func (s *Service) HasSecret(ctx context.Context, appID string) (bool, error) {
+	_, err := s.Secret(ctx, appID)
+	if errors.Is(err, ErrNoSecret) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SetSecret stores the AppSecret of appID in the keyring; "" removes it.
+// It never falls back to another store: without a keyring the error wraps
+// ErrNoKeyring.
+func (s *Service) SetSecret(ctx context.Context, appID, secret string) error {
+	appID, secret = strings.TrimSpace(appID), strings.TrimSpace(secret)
+	if !appIDRe.MatchString(appID) {
+		return &FieldError{"appid", "save the AppID first: the secret is filed under it"}
+	}
+	if secret == "" {
+		_, err := callKeyring(ctx, func() (struct{}, error) { return struct{}{}, s.kr.Delete(KeyringService, appID) })
+		if errors.Is(err, keyring.ErrNotFound) {
+			return nil
+		}
+		return keyringError(err)
+	}
+	if len(secret) != 32 || strings.Trim(strings.ToLower(secret), "0123456789abcdef") != "" {
+		return &FieldError{"secret", "an AppSecret is 32 hex digits (mp.weixin.qq.com → 开发管理 → 开发设置)"}
+	}
+	_, err := callKeyring(ctx, func() (struct{}, error) { return struct{}{}, s.kr.Set(KeyringService, appID, secret) })
+	return keyringError(err)
+}
+
+// Startup is what opening the desk needs: the command line's values, to
+// be completed from the stored settings.
+type Startup struct {
+	AppID, Secret, TokenMode, CallbackURL string
+	Sandbox                               bool
+	SandboxSpeed                          float64
+	// SecretErr says why no secret could be read for a stored AppID (no
+	// keyring, nothing stored); the desk then runs on the sandbox and the
+	// window says why.
+	SecretErr error
+}
+
+// Fill completes what the command line and the environment left empty:
+// the AppID, token mode and callback URL from the settings, the sandbox
+// switch and speed, and the AppSecret from the keyring. Flags and
+// environment variables win over stored settings. The keyring is not
+// asked when the sandbox is forced: no secret is needed then.
+func (s *Service) Fill(ctx context.Context, in Startup) (Startup, error) {
+	st, err := s.Load(ctx)
+	if err != nil {
+		return in, err
+	}
+	if in.AppID == "" {
+		in.AppID = st.AppID
+	}
+	if in.TokenMode == "" {
+		in.TokenMode = st.TokenMode
+	}
+	if in.CallbackURL == "" {
+		in.CallbackURL = st.CallbackURL
+	}
+	in.Sandbox = in.Sandbox || st.Sandbox
+	if in.SandboxSpeed == 0 {
+		in.SandboxSpeed = st.SandboxSpeed
+	}
+	if !in.Sandbox && in.AppID != "" && in.Secret == "" {
+		in.Secret, in.SecretErr = s.Secret(ctx, in.AppID)
+	}
+	return in, nil
+}
+
+// BackupNow writes a copy of the history into the backups folder beside
+// it (store.BackupDir) and returns its path.
+func (s *Service) BackupNow(ctx context.Context) (string, error) {
+	dir := store.BackupDir(s.db.Path())
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("backup: %w", err)
+	}
+	path := filepath.Join(dir, "manual-"+time.Now().Format("20060102-150405")+".db")
+	if err := s.db.Backup(ctx, path); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// Backups lists the backups in the backups folder, newest first.
+func (s *Service) Backups() ([]string, error) { return store.Backups(s.db.Path()) }
+
+// DataPath is the history file in use.
+func (s *Service) DataPath() string { return s.db.Path() }

@@ -1,0 +1,210 @@
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zalando/go-keyring"
+
+	"waybilldesk/settings/keyringtest"
+	"waybilldesk/store"
+)
+
+// realKeyring is true when the tests run against a real Secret Service
+// (a private dbus-daemon with gnome-keyring-daemon), false on the
+// in-memory fallback.
+var realKeyring bool
+
+func TestMain(m *testing.M) {
+	k, err := keyringtest.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "settings tests: no real Secret Service (%v); using go-keyring's in-memory mock\n", err)
+		keyring.MockInit()
+	} else {
+		realKeyring = true
+	}
+	code := m.Run()
+	if k != nil {
+		k.Stop()
+	}
+	os.Exit(code)
+}
+
+func open(t *testing.T) (*Service, *store.DB) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return New(db), db
+}
+
+const (
+	appID  = "wx0123456789abcdef"
+	secret = "0123456789abcdef0123456789abcdef"
+)
+
+func TestSecretGoesToTheKeyringNeverTheDatabase(t *testing.T) {
+	t.Logf("real keyring: %v", realKeyring)
+	ctx := context.Background()
+	s, db := open(t)
+	if err := s.Save(ctx, Settings{AppID: appID, TokenMode: TokenClassic, CallbackURL: "https://desk.example.com/wx", SandboxSpeed: 1440}); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := s.HasSecret(ctx, appID); err != nil || has {
+		t.Fatalf("HasSecret before setting = %v, %v", has, err)
+	}
+	if err := s.SetSecret(ctx, appID, secret); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.SetSecret(ctx, appID, "") })
+	got, err := s.Secret(ctx, appID)
+	if err != nil || got != secret {
+		t.Fatalf("Secret = %q, %v", got, err)
+	}
+	// The history file holds no trace of the secret.
+	db.Close()
+	raw, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(db.Path() + suffix)
+		raw = append(raw, b...)
+	}
+	if strings.Contains(string(raw), secret) {
+		t.Fatal("the AppSecret is in the history database")
+	}
+	if !strings.Contains(string(raw), appID) {
+		t.Error("the AppID was not stored in the settings table")
+	}
+}
+
+func TestFillCompletesTheCommandLine(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	if err := s.Save(ctx, Settings{AppID: appID, TokenMode: TokenClassic, SandboxSpeed: 60}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSecret(ctx, appID, secret); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.SetSecret(ctx, appID, "") })
+
+	got, err := s.Fill(ctx, Startup{})
+	if err != nil || got.AppID != appID || got.Secret != secret || got.TokenMode != TokenClassic || got.SandboxSpeed != 60 || got.SecretErr != nil {
+		t.Errorf("Fill(empty) = %+v, %v", got, err)
+	}
+	// Flags win.
+	got, _ = s.Fill(ctx, Startup{AppID: "wxffffffffffffffff", Secret: "flag", TokenMode: TokenStable})
+	if got.AppID != "wxffffffffffffffff" || got.Secret != "flag" || got.TokenMode != TokenStable {
+		t.Errorf("Fill(flags) = %+v", got)
+	}
+	// A forced sandbox needs no secret: the keyring is not asked.
+	if err := s.Save(ctx, Settings{AppID: appID, Sandbox: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Fill(ctx, Startup{})
+	if !got.Sandbox || got.Secret != "" {
+		t.Errorf("Fill(sandbox forced) = %+v", got)
+	}
+	// A stored AppID without a secret says so.
+	other := "wx1111111111111111"
+	s.Save(ctx, Settings{AppID: other})
+	got, _ = s.Fill(ctx, Startup{})
+	if got.Secret != "" || !errors.Is(got.SecretErr, ErrNoSecret) {
+		t.Errorf("Fill(no secret) = %+v", got)
+	}
+}
+
+// brokenKeyring stands for a system without a keyring.
+type brokenKeyring struct{}
+
+func (brokenKeyring) Get(string, string) (string, error) {
+	return "", errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+}
+func (brokenKeyring) Set(string, string, string) error {
+	return errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+}
+func (brokenKeyring) Delete(string, string) error { return errors.New("no dbus") }
+
+func TestNoKeyringIsSaidClearlyAndNothingIsStored(t *testing.T) {
+	ctx := context.Background()
+	_, db := open(t)
+	s := NewWithKeyring(db, brokenKeyring{})
+	err := s.SetSecret(ctx, appID, secret)
+	if !errors.Is(err, ErrNoKeyring) || !strings.Contains(err.Error(), "WAYBILLDESK_SECRET") || !strings.Contains(err.Error(), "系统钥匙串不可用") {
+		t.Fatalf("SetSecret without keyring: %v", err)
+	}
+	s.Save(ctx, Settings{AppID: appID})
+	got, _ := s.Fill(ctx, Startup{})
+	if got.Secret != "" || !errors.Is(got.SecretErr, ErrNoKeyring) {
+		t.Errorf("Fill without keyring = %+v", got)
+	}
+	if v, _ := db.Setting(ctx, KeyAppID); v != appID {
+		t.Errorf("appid setting %q", v)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	for _, tc := range []struct {
+		in    Settings
+		field string
+	}{
+		{Settings{AppID: "wx123"}, "appid"},
+		{Settings{TokenMode: "fast"}, "token_mode"},
+		{Settings{CallbackURL: "ftp://x"}, "callback_url"},
+		{Settings{SandboxSpeed: 0.5}, "sandbox_speed"},
+	} {
+		var fe *FieldError
+		if err := s.Save(ctx, tc.in); !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("Save(%+v) = %v, want a %s error", tc.in, err, tc.field)
+		}
+	}
+	var fe *FieldError
+	if err := s.SetSecret(ctx, appID, "short"); !errors.As(err, &fe) || fe.Field != "secret" {
+		t.Errorf("SetSecret(short) = %v", err)
+	}
+}
+
+func TestBackupNowAndDataDir(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	ctx := context.Background()
+	s, _ := open(t)
+	p, err := s.BackupNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Verify(ctx, p); err != nil {
+		t.Errorf("backup %s: %v", p, err)
+	}
+	list, _ := s.Backups()
+	if len(list) != 1 || list[0] != p {
+		t.Errorf("backups %q", list)
+	}
+	if d, err := DataDir(); err != nil || d != "" {
+		t.Errorf("DataDir before = %q, %v", d, err)
+	}
+	want := filepath.Join(t.TempDir(), "desk-data")
+	if err := SetDataDir(want); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := DataDir(); d != want {
+		t.Errorf("DataDir = %q, want %q", d, want)
+	}
+	if err := SetDataDir("relative/path"); err == nil {
+		t.Error("relative data folder accepted")
+	}
+	SetDataDir("")
+	if d, _ := DataDir(); d != "" {
+		t.Errorf("DataDir after reset = %q", d)
+	}
+}
