@@ -36,6 +36,7 @@ type importFlags struct {
 	senderFile  string
 	weight      float64
 	dims        string
+	print       string
 }
 
 func runImport(e *env, args []string) error {
@@ -55,6 +56,7 @@ func runImport(e *env, args []string) error {
 	fs.StringVar(&f.senderFile, "sender", "", "JSON file with the sender (like the sender of examples/order.json); default: setting default_sender")
 	fs.Float64Var(&f.weight, "weight", 0, "parcel weight in kg for rows that give none (default: setting default_parcel)")
 	fs.StringVar(&f.dims, "dims", "", "parcel size LxWxH in cm for rows that give none, e.g. 30x20x10")
+	fs.StringVar(&f.print, "print", "", `print each label, in file order, on this printer record ("default": the courier's default printer)`)
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -147,12 +149,21 @@ func importFile(e *env, d *desk.Desk, path string, f importFlags, opts batch.Opt
 		}
 	}()
 	var im *batch.Importer
+	var plan *batch.Plan
+	var err error
 	opts.Progress = func(p batch.Progress) {
 		r := p.Result
 		e.notef("import: [%d/%d] row %d %s %s %s", p.Done, p.Total, r.Row, r.OrderID, r.Status, orStr(r.WaybillID, r.Message))
 	}
+	var printer *importPrinter
+	if f.print != "" && !f.dryRun {
+		if printer, err = startImportPrinter(ctx, e, d, f.print); err != nil {
+			return err
+		}
+		opts.OnPlaced = func(r batch.RowResult) { printer.print(ctx, r.OrderID) }
+	}
 	im = batch.New(d.Orders, d.DB, opts)
-	plan, err := im.PreviewFile(ctx, path)
+	plan, err = im.PreviewFile(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -169,6 +180,18 @@ func importFile(e *env, d *desk.Desk, path string, f importFlags, opts batch.Opt
 	rep, err := im.Run(ctx, plan)
 	if err != nil {
 		return err
+	}
+	if printer != nil {
+		// Orders placed by an earlier run that was cut off may have no
+		// print job yet: print those now (never the ones with a job).
+		for _, r := range rep.Results {
+			if r.Status == batch.StatusAlreadyPlaced {
+				printer.ensure(ctx, r.OrderID)
+			}
+		}
+		if err := printer.wait(ctx); err != nil {
+			return err
+		}
 	}
 	if f.results != "" {
 		if err := writeResults(f.results, rep.Results); err != nil {

@@ -588,3 +588,22 @@ func pwrap(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// PrintRunnerPIDs returns the process id of every registered queue runner.
+func (db *DB) PrintRunnerPIDs(ctx context.Context) (map[string]int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT owner, pid FROM print_runners`)
+	if err != nil {
+		return nil, pwrap("print runners", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var owner string
+		var pid int
+		if err := rows.Scan(&owner, &pid); err != nil {
+			return nil, pwrap("print runners", err)
+		}
+		out[owner] = pid
+	}
+	return out, pwrap("print runners", rows.Err())
+}

@@ -31,7 +31,7 @@ const (
 // WeChat: GET /cgi-bin/express/business/delivery/getall (api_getalldelivery).
 func (c *Client) GetAllDelivery(ctx context.Context) (*GetAllDeliveryResponse, error) {
 	var out GetAllDeliveryResponse
-	if err := c.call(ctx, "getAllDelivery", http.MethodGet, PathGetAllDelivery, nil, &out); err != nil {
+	if err := c.read(ctx, "getAllDelivery", http.MethodGet, PathGetAllDelivery, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -43,7 +43,7 @@ func (c *Client) GetAllDelivery(ctx context.Context) (*GetAllDeliveryResponse, e
 // WeChat: GET /cgi-bin/express/business/account/getall (api_getallaccount).
 func (c *Client) GetAllAccount(ctx context.Context) (*GetAllAccountResponse, error) {
 	var out GetAllAccountResponse
-	if err := c.call(ctx, "getAllAccount", http.MethodGet, PathGetAllAccount, nil, &out); err != nil {
+	if err := c.read(ctx, "getAllAccount", http.MethodGet, PathGetAllAccount, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -76,7 +76,7 @@ func (c *Client) GetOrder(ctx context.Context, req *GetOrderRequest) (*GetOrderR
 		return nil, err
 	}
 	var out GetOrderResponse
-	if err := c.call(ctx, "getOrder", http.MethodPost, PathGetOrder, req, &out); err != nil {
+	if err := c.read(ctx, "getOrder", http.MethodPost, PathGetOrder, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -104,7 +104,7 @@ func (c *Client) GetQuota(ctx context.Context, req *GetQuotaRequest) (*GetQuotaR
 		return nil, ch.err
 	}
 	var out GetQuotaResponse
-	if err := c.call(ctx, "getQuota", http.MethodPost, PathGetQuota, req, &out); err != nil {
+	if err := c.read(ctx, "getQuota", http.MethodPost, PathGetQuota, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -119,7 +119,7 @@ func (c *Client) BatchGetOrder(ctx context.Context, req *BatchGetOrderRequest) (
 		return nil, err
 	}
 	var out BatchGetOrderResponse
-	if err := c.call(ctx, "batchGetOrder", http.MethodPost, PathBatchGetOrder, req, &out); err != nil {
+	if err := c.read(ctx, "batchGetOrder", http.MethodPost, PathBatchGetOrder, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -153,7 +153,7 @@ func (c *Client) GetPath(ctx context.Context, req *GetPathRequest) (*GetPathResp
 		return nil, ch.err
 	}
 	var out GetPathResponse
-	if err := c.call(ctx, "getPath", http.MethodPost, PathGetPath, req, &out); err != nil {
+	if err := c.read(ctx, "getPath", http.MethodPost, PathGetPath, req, &out); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(out.PathItemList, func(i, j int) bool {
@@ -167,7 +167,7 @@ func (c *Client) GetPath(ctx context.Context, req *GetPathRequest) (*GetPathResp
 // WeChat: GET /cgi-bin/express/business/printer/getall (api_getprinter).
 func (c *Client) GetPrinter(ctx context.Context) (*GetPrinterResponse, error) {
 	var out GetPrinterResponse
-	if err := c.call(ctx, "getPrinter", http.MethodGet, PathGetPrinter, nil, &out); err != nil {
+	if err := c.read(ctx, "getPrinter", http.MethodGet, PathGetPrinter, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

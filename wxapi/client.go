@@ -116,6 +116,65 @@ func (c *Client) call(ctx context.Context, endpoint, method, path string, body, 
 	}
 }
 
+// HTTPError is an answer whose HTTP status is not 200 (WeChat answers 200
+// even for its errors, so this is a gateway or server failure).
+type HTTPError struct {
+	Endpoint string
+	Status   int
+	Body     string
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("wechat %s: HTTP %d: %s", e.Endpoint, e.Status, e.Body)
+}
+
+// TransportError is a request that got no answer: refused, reset, timed
+// out. The request may or may not have reached WeChat.
+type TransportError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *TransportError) Error() string { return fmt.Sprintf("wechat %s: %v", e.Endpoint, e.Err) }
+
+// Unwrap gives the network error (e.g. context.DeadlineExceeded).
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// readBackoff are the waits before the second and third try of a read.
+var readBackoff = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
+
+// read is call for requests that change nothing on WeChat's side (lookups,
+// labels, paths): a transient failure (-1, HTTP 5xx, a dropped or timed-out
+// connection) is tried again twice. Writes such as addOrder never come here.
+func (c *Client) read(ctx context.Context, endpoint, method, path string, body, out any) error {
+	for attempt := 0; ; attempt++ {
+		err := c.call(ctx, endpoint, method, path, body, out)
+		if err == nil || attempt >= len(readBackoff) || ctx.Err() != nil || !transient(err) {
+			return err
+		}
+		c.log.Info("wechat read failed, trying again", "endpoint", endpoint, "attempt", attempt+1, "err", redact(err))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(readBackoff[attempt]):
+		}
+	}
+}
+
+// transient reports whether the same request may well succeed in a moment.
+func transient(err error) bool {
+	var we *Error
+	if errors.As(err, &we) {
+		return we.Code == CodeBusy
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Status >= 500
+	}
+	var te *TransportError
+	return errors.As(err, &te)
+}
+
 // send performs one HTTP exchange without token handling.
 func (c *Client) send(ctx context.Context, endpoint, method, path string, query map[string]string, body, out any) error {
 	if _, ok := ctx.Deadline(); !ok {
@@ -135,11 +194,11 @@ func (c *Client) send(ctx context.Context, endpoint, method, path string, query 
 	resp, err := req.Execute(method, path)
 	if err != nil {
 		c.log.Warn("wechat call failed", "endpoint", endpoint, "err", redact(err))
-		return fmt.Errorf("wechat %s: %w", endpoint, redactErr(err))
+		return &TransportError{Endpoint: endpoint, Err: redactErr(err)}
 	}
 	raw := resp.Body()
 	if resp.StatusCode() != http.StatusOK {
-		return fmt.Errorf("wechat %s: HTTP %d: %s", endpoint, resp.StatusCode(), snippet(raw))
+		return &HTTPError{Endpoint: endpoint, Status: resp.StatusCode(), Body: snippet(raw)}
 	}
 	err = decodeAnswer(endpoint, raw, out)
 	c.log.Debug("wechat call", "endpoint", endpoint, "errcode", Code(err), "ms", time.Since(start).Milliseconds())

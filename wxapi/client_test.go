@@ -348,3 +348,42 @@ func TestNoCredentials(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoCredentials", err)
 	}
 }
+
+func TestReadsRetryTransientFailuresWritesNever(t *testing.T) {
+	var gets, adds atomic.Int32
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		switch r.URL.Path {
+		case PathGetOrder:
+			switch gets.Add(1) {
+			case 1:
+				w.Write([]byte(`{"errcode":-1,"errmsg":"system error"}`))
+			case 2:
+				w.WriteHeader(http.StatusBadGateway)
+			default:
+				json.NewEncoder(w).Encode(GetOrderResponse{OrderID: "A1", WaybillID: "W1", PrintHTML: b64("<html></html>")})
+			}
+		case PathAddOrder:
+			adds.Add(1)
+			w.Write([]byte(`{"errcode":-1,"errmsg":"system error"}`))
+		}
+	})
+	c := f.client(Options{})
+	got, err := c.GetOrder(context.Background(), &GetOrderRequest{OrderID: "A1", DeliveryID: "SF"})
+	if err != nil || got.WaybillID != "W1" || gets.Load() != 3 {
+		t.Fatalf("getOrder after -1 and 502: %v %+v (%d tries)", err, got, gets.Load())
+	}
+	var sample AddOrderRequest
+	json.Unmarshal(fixture(t, "addOrder.request.json"), &sample)
+	if _, err := c.AddOrder(context.Background(), &sample); Code(err) != CodeBusy || adds.Load() != 1 {
+		t.Fatalf("addOrder was retried (%d sends): %v", adds.Load(), err)
+	}
+	// A refusal is not transient: one try.
+	gets.Store(100)
+	f2 := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		gets.Add(1)
+		w.Write([]byte(`{"errcode":9300528,"errmsg":"invalid waybill_id"}`))
+	})
+	if _, err := f2.client(Options{}).GetOrder(context.Background(), &GetOrderRequest{OrderID: "A1", DeliveryID: "SF"}); Code(err) != CodeInvalidWaybill || gets.Load() != 101 {
+		t.Fatalf("refusal retried: %v (%d)", err, gets.Load()-100)
+	}
+}

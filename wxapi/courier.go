@@ -110,7 +110,7 @@ func (c *Client) UserQuery(ctx context.Context, phone string) (bool, error) {
 		return false, ch.err
 	}
 	var out UserQueryResponse
-	if err := c.call(ctx, "userquery", http.MethodPost, PathUserQuery, UserQueryRequest{Phone: phone}, &out); err != nil {
+	if err := c.read(ctx, "userquery", http.MethodPost, PathUserQuery, UserQueryRequest{Phone: phone}, &out); err != nil {
 		return false, err
 	}
 	return out.Exist == 1, nil

@@ -202,7 +202,7 @@ func (c *Client) QueryTrace(ctx context.Context, family NoticeFamily, req *Query
 	}
 	_, path, _ := family.paths()
 	var out QueryTraceResponse
-	if err := c.call(ctx, "query_"+family.name()+"_trace", http.MethodPost, path, req, &out); err != nil {
+	if err := c.read(ctx, "query_"+family.name()+"_trace", http.MethodPost, path, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -228,7 +228,7 @@ func (c *Client) UpdateGoods(ctx context.Context, family NoticeFamily, req *Upda
 // WeChat: POST /cgi-bin/express/delivery/open_msg/get_delivery_list.
 func (c *Client) GetDeliveryList(ctx context.Context) (*GetDeliveryListResponse, error) {
 	var out GetDeliveryListResponse
-	if err := c.call(ctx, "get_delivery_list", http.MethodPost, PathGetDeliveryList, struct{}{}, &out); err != nil {
+	if err := c.read(ctx, "get_delivery_list", http.MethodPost, PathGetDeliveryList, struct{}{}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -298,6 +299,14 @@ func (q *Queue) heartbeat() {
 // recover re-examines the unfinished jobs of stopped runners and wakes the
 // workers of jobs queued again. It does not hold q.mu while it works.
 func (q *Queue) recover(ctx context.Context) {
+	// A runner on this machine whose process is gone is stale at once.
+	if pids, err := q.db.PrintRunnerPIDs(ctx); err == nil {
+		for owner, pid := range pids {
+			if owner != q.owner && pid != os.Getpid() && processGone(pid) {
+				q.db.RemovePrintRunner(ctx, owner)
+			}
+		}
+	}
 	changed, err := q.db.RecoverPrintJobs(ctx, time.Now().Add(-q.opts.StaleAfter))
 	if err != nil {
 		q.log.Warn("could not recover print jobs of a stopped run", "err", err)
@@ -305,6 +314,7 @@ func (q *Queue) recover(ctx context.Context) {
 	}
 	for i := range changed {
 		j := &changed[i]
+		q.settleWrittenPDF(ctx, j)
 		q.log.Warn("recovered a print job left by a stopped run", "job", j.ID, "order_id", j.OrderID,
 			"waybill_id", j.WaybillID, "printer", j.Printer, "state", j.State, "reason", j.Reason)
 		q.publish(j)
@@ -312,6 +322,39 @@ func (q *Queue) recover(ctx context.Context) {
 			q.wake(j.Printer)
 		}
 	}
+}
+
+// settleWrittenPDF resolves an "outcome unknown" job of a PDF printer: the
+// file is written through a rename, so if it is there the label is whole
+// and the job is done; a printer cannot be asked, a folder can.
+func (q *Queue) settleWrittenPDF(ctx context.Context, j *Job) {
+	if j.State != StateFailed || j.Reason != store.ReasonOutcomeUnknown {
+		return
+	}
+	p, err := q.JobPrinter(ctx, *j)
+	if err != nil || p.Kind != KindPDF {
+		return
+	}
+	path := j.Output
+	if path == "" {
+		path = filepath.Join(p.Address, fileName(j.WaybillID, j.ID))
+	}
+	head := make([]byte, 5)
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	_, err = io.ReadFull(f, head)
+	f.Close()
+	if err != nil || string(head) != "%PDF-" {
+		return
+	}
+	const reason = "the PDF was written before the program stopped"
+	if err := q.db.AdvancePrintJob(ctx, j.ID, j.Owner, store.JobFailed, store.JobDone, reason, path); err != nil {
+		q.log.Warn("could not settle a recovered PDF job", "job", j.ID, "err", err)
+		return
+	}
+	j.State, j.Reason, j.Output = store.JobDone, reason, path
 }
 
 // resumeAll starts a worker for every printer with queued jobs.
