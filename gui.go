@@ -27,6 +27,14 @@ func openWindow(d *desk.Desk) error {
 		slog.Warn("print queue not started; labels print when asked", "err", err)
 		go d.Renderer.Start(ctx)
 	}
+	// Orders whose answer a crash lost are settled before anything else.
+	go func() {
+		if settled, err := d.Orders.ReconcileAll(ctx); err != nil {
+			slog.Warn("reconcile at start", "err", err)
+		} else if len(settled) > 0 {
+			slog.Info("reconciled at start", "orders", len(settled))
+		}
+	}()
 	// Tracking: open orders are polled with getPath in the background,
 	// until the window closes (before the desk closes the history).
 	tracked := make(chan struct{})

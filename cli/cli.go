@@ -67,6 +67,7 @@ func commands() []command {
 		{"print", "print ORDER_ID --to pdf:FILE|raw:HOST:PORT|printer:NAME|default [--lang tspl|zpl|escpos|pdf] [--size 100x180] [--dpi 203] [--offset-x MM] [--offset-y MM] [--rotate 0|90|180|270] [--copies N] | jobs [--state failed] | retry JOB_ID", "print an order's label through the print queue; list and retry print jobs", runPrint},
 		{"printers", "printers list | add --name N --kind raw|cups|windows|pdf --address A [--lang tspl] [--dpi 203] [--size 100x180] [--offset-x MM --offset-y MM --rotate DEG] [--default-for SF,YTO] | test NAME | remove NAME", "printer records: list with status (and the system's printers), add, test print, remove", runPrinters},
 		{"render", "render --html FILE (--pdf OUT | --png OUT) [--size 100x180] [--dpi 203]", "render a label HTML file", runRender},
+		{"audit", "audit [--order-id ID] [--limit N]", "who did what when: placing, cancelling, printing, reconciling", runAudit},
 		{"operators", "operators list | add --openid O [--tagid-list 1,2] | remove --openid O", "printer operators (打印员) of WeChat's PC label software", runOperators},
 		{"notify", "notify follow|trace --file F | query --waybill-token T | update-goods --waybill-token T --file F [--family follow|trace]", "buyer notices through WeChat", runNotify},
 		{"events", "events serve --listen ADDR --token T [--aes-key K --appid A]", "receive WeChat's pushes, print each verified event as a JSON line", runEvents},

@@ -239,3 +239,58 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%d %q", code, out)
 	}
 }
+
+func TestAuditShowsWhoDidWhat(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "history.db")
+	out, errOut, code := run(t, "--sandbox", "--db", db, "--json", "order", "place", "--file", examplePath(t))
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var placed map[string]any
+	json.Unmarshal([]byte(out), &placed)
+	id := placed["order_id"].(string)
+	if _, errOut, code := run(t, "--sandbox", "--db", db, "order", "cancel", id); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, _, code = run(t, "--db", db, "--json", "audit", "--order-id", id)
+	var log []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &log) != nil || len(log) != 2 {
+		t.Fatalf("audit: %s", out)
+	}
+	if log[0]["action"] != "cancel" || log[1]["action"] != "place" || log[0]["actor"] == "" {
+		t.Fatalf("audit entries %v", log)
+	}
+	out, _, _ = run(t, "--db", db, "audit")
+	if !strings.Contains(out, "cancel") || !strings.Contains(out, id) {
+		t.Fatalf("audit table:\n%s", out)
+	}
+}
+
+// TestSmallLabelThroughPrinting: a sandbox whose accounts print 76x130
+// labels; the label goes through printing to a PDF of that size whose
+// barcode a scanner reads.
+func TestSmallLabelThroughPrinting(t *testing.T) {
+	sb := startSandbox(t, "--label-size", "76x130")
+	dir := t.TempDir()
+	common := []string{"--db", filepath.Join(dir, "h.db"), "--api-base", sb.url, "--appid", "wxsandbox", "--secret", "sandbox"}
+	out, errOut, code := run(t, append(common, "--json", "order", "place", "--file", examplePath(t))...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var placed map[string]any
+	json.Unmarshal([]byte(out), &placed)
+	waybill := placed["waybill_id"].(string)
+	pdf := filepath.Join(dir, "small.pdf")
+	if _, errOut, code := run(t, append(common, "print", waybill, "--to", "pdf:"+pdf, "--size", "76x130")...); code != 0 {
+		t.Fatal(errOut)
+	}
+	w, h := pageSizeMM(t, tool(t, "pdfinfo", pdf))
+	if abs(w-76) > 1 || abs(h-130) > 1 {
+		t.Fatalf("page is %.1f x %.1f mm, want 76 x 130", w, h)
+	}
+	png := filepath.Join(dir, "small")
+	tool(t, "pdftoppm", "-r", "300", "-png", "-singlefile", pdf, png)
+	if codes := tool(t, "zbarimg", "--raw", "-q", png+".png"); !strings.Contains(codes, waybill) {
+		t.Fatalf("zbarimg read %q, want %s", codes, waybill)
+	}
+}

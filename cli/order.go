@@ -197,29 +197,33 @@ func runOrderReconcile(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := e.open()
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	ids := pos
-	if len(ids) == 0 {
-		pending, err := d.Orders.List(e.ctx, orders.Query{Status: orders.StatusSubmitting, Limit: 1000})
-		if err != nil {
-			return err
+	return e.withDesk(func(d *desk.Desk) error {
+		var settled []orders.Order
+		if len(pos) == 0 {
+			all, err := d.Orders.ReconcileAll(e.ctx)
+			settled = all
+			if err != nil {
+				printReconciled(e, settled)
+				return err
+			}
 		}
-		for _, o := range pending {
-			ids = append(ids, o.OrderID)
+		for _, id := range pos {
+			o, err := d.Orders.Reconcile(e.ctx, id)
+			if err != nil {
+				printReconciled(e, settled)
+				return err
+			}
+			settled = append(settled, *o)
 		}
-	}
-	for _, id := range ids {
-		o, err := d.Orders.Reconcile(e.ctx, id)
-		if err != nil {
-			return err
-		}
+		printReconciled(e, settled)
+		return nil
+	})
+}
+
+func printReconciled(e *env, list []orders.Order) {
+	for _, o := range list {
 		fmt.Fprintf(e.stdout, "%s %s %s\n", o.OrderID, o.Status, o.WaybillID)
 	}
-	return nil
 }
 
 // remoteGet prints WeChat's getOrder answer for an order of the history or

@@ -281,6 +281,26 @@ func (s *Service) Reconcile(ctx context.Context, orderID string) (*Order, error)
 	return s.db.Order(ctx, orderID)
 }
 
+// ReconcileAll reconciles every submitting order (start-up does this, so
+// an order whose answer a crash lost is settled before anything else) and
+// returns them in their new state. It stops at the first error WeChat
+// gives, leaving the rest submitting for the next try.
+func (s *Service) ReconcileAll(ctx context.Context) ([]Order, error) {
+	pending, err := s.db.ListOrders(ctx, store.OrderQuery{Status: store.StatusSubmitting, Limit: 10000})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	var out []Order
+	for _, p := range pending {
+		o, err := s.Reconcile(ctx, p.OrderID)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, *o)
+	}
+	return out, nil
+}
+
 // Get returns one order of the history.
 func (s *Service) Get(ctx context.Context, orderID string) (*Order, error) {
 	return s.db.Order(ctx, orderID)
