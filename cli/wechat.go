@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -98,12 +99,48 @@ func runBind(e *env, args []string) error {
 		return usagef("bind: %v", err)
 	}
 	return e.withDesk(func(d *desk.Desk) error {
-		if err := d.API.BindAccount(e.ctx, &req); err != nil {
+		err := d.API.BindAccount(e.ctx, &req)
+		// EMS reviews binds: 9300532 means submitted, not refused; the
+		// outcome shows later in accounts (status_code 1, then 0 or 2).
+		var we *wxapi.Error
+		reviewing := errors.As(err, &we) && we.Code == codeBindReviewing
+		if err != nil && !reviewing {
 			return err
+		}
+		req.Password = ""
+		if e.json {
+			if reviewing {
+				return e.printDone(req, we.Code, we.Msg)
+			}
+			return e.printDone(req, 0, "ok")
+		}
+		if reviewing {
+			fmt.Fprintf(e.stdout, "%s %s %s: submitted, under review (errcode %d); accounts shows the result\n",
+				req.Type, req.DeliveryID, req.BizID, we.Code)
+			return nil
 		}
 		fmt.Fprintf(e.stdout, "%s %s %s: ok\n", req.Type, req.DeliveryID, req.BizID)
 		return nil
 	})
+}
+
+// codeBindReviewing is bindAccount's answer when the courier (EMS) reviews
+// the bind first.
+const codeBindReviewing = 9300532
+
+// printDone prints, for --json, a write WeChat answers without a body: the
+// request's fields under WeChat's names and WeChat's errcode/errmsg.
+func (e *env) printDone(req any, errcode int, errmsg string) error {
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return err
+	}
+	out["errcode"], out["errmsg"] = errcode, errmsg
+	return e.printJSON(out)
 }
 
 func runQuota(e *env, args []string) error {
@@ -198,6 +235,9 @@ func runOperators(e *env, args []string) error {
 			if err := d.API.UpdatePrinter(e.ctx, &req); err != nil {
 				return err
 			}
+			if e.json {
+				return e.printDone(req, 0, "ok")
+			}
 			fmt.Fprintf(e.stdout, "%s %s: ok\n", req.UpdateType, req.OpenID)
 			return nil
 		})
@@ -210,7 +250,7 @@ func runNotify(e *env, args []string) error {
 		return usagef("notify: want follow, trace, query or update-goods")
 	}
 	fs := flag.NewFlagSet("notify "+args[0], flag.ContinueOnError)
-	file := fs.String("file", "", "request body (JSON): follow/trace: the waybill and goods; update-goods: goods_info")
+	file := fs.String("file", "", "request body (JSON): follow/trace: the waybill and goods; update-goods: the body with goods_info (or goods_info alone)")
 	token := fs.String("waybill-token", "", "waybill_token returned by follow or trace")
 	openID := fs.String("openid", "", "the buyer's openid")
 	family := fs.String("family", "follow", "for query and update-goods: follow (follow_waybill) or trace (trace_waybill)")
@@ -265,19 +305,40 @@ func runNotify(e *env, args []string) error {
 			return nil
 		}
 	case "update-goods":
-		if *token == "" || *file == "" {
-			return usagef("notify update-goods: --waybill-token and --file are required")
+		if *file == "" {
+			return usagef("notify update-goods: --file is required")
 		}
-		var goods wxapi.GoodsInfo
-		if err := readJSONFile(*file, &goods); err != nil {
+		// The file is the request body (waybill_token, openid, goods_info)
+		// or just its goods_info; the flags override the body's fields.
+		var body struct {
+			wxapi.UpdateGoodsRequest
+			DetailList []wxapi.NoticeGoods `json:"detail_list"`
+		}
+		if err := readJSONFile(*file, &body); err != nil {
 			return err
+		}
+		req := body.UpdateGoodsRequest
+		if body.DetailList != nil {
+			req.GoodsInfo.DetailList = body.DetailList
+		}
+		if *token != "" {
+			req.WaybillToken = *token
+		}
+		if *openID != "" {
+			req.OpenID = *openID
+		}
+		if req.WaybillToken == "" {
+			return usagef("notify update-goods: --waybill-token (or waybill_token in the file) is required")
 		}
 		run = func(d *desk.Desk) error {
-			err := d.API.UpdateGoods(e.ctx, fam, &wxapi.UpdateGoodsRequest{WaybillToken: *token, OpenID: *openID, GoodsInfo: goods})
-			if err == nil {
-				fmt.Fprintln(e.stdout, "goods updated")
+			if err := d.API.UpdateGoods(e.ctx, fam, &req); err != nil {
+				return err
 			}
-			return err
+			if e.json {
+				return e.printDone(req, 0, "ok")
+			}
+			fmt.Fprintln(e.stdout, "goods updated")
+			return nil
 		}
 	default:
 		return usagef("notify: unknown sub-command %q", args[0])
