@@ -21,6 +21,27 @@ type sandboxFlags struct {
 	verbose                      bool
 	opts                         sandbox.Options
 	labelSize                    string
+	gateway                      sandbox.GatewayOptions
+	boundPhones                  phoneList
+}
+
+// phoneList collects a repeatable --bound-phone.
+type phoneList []string
+
+func (p *phoneList) String() string { return strings.Join(*p, ",") }
+
+func (p *phoneList) Set(v string) error {
+	digits := 0
+	for _, r := range v {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	if digits < 7 || digits > 15 {
+		return errors.New("a phone number needs 7 to 15 digits")
+	}
+	*p = append(*p, v)
+	return nil
 }
 
 // bind declares every switch with its usage sentence. The defaults of
@@ -51,6 +72,20 @@ func (f *sandboxFlags) bind(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&o.Push.Format, "push-format", sandbox.PushJSON, "data format of the pushes: json or xml")
 	fs.StringVar(&f.labelSize, "label-size", string(sandbox.LabelSize100x180),
 		"label size of accounts without their own setting: 100x180 or 76x130 (POST /sandbox/label_size sets one per account)")
+	g := &f.gateway
+	fs.StringVar(&g.URL, "gateway", "", "scan-to-query URL of a courier's own platform, e.g. http://127.0.0.1:8091 for waybilldesk courier serve: "+
+		"the sandbox pulls buyer-notice statuses there and checks that courier's pathnotify pushes back at /wx/notify on the same host")
+	fs.StringVar(&g.Token, "gateway-token", "", "message-push Token of the --gateway courier (what its courier serve got as --token); needed with --gateway")
+	fs.StringVar(&g.ScanToken, "gateway-scan-token", "", "token of the gateway's scan-to-query signature when it is not --gateway-token")
+	fs.StringVar(&g.AESKey, "gateway-aes-key", "", "43-character EncodingAESKey of the gateway: back-checks are sent encrypted (safe mode) when set")
+	fs.StringVar(&g.AppID, "gateway-appid", "", "AppID safe-mode back-checks are encrypted for (default: the sandbox's --appid)")
+	fs.StringVar(&g.Format, "gateway-format", sandbox.GatewayJSON, "data format of the back-check requests sent to the gateway: json or xml")
+	fs.StringVar(&g.Pattern, "gateway-pattern", "", "regular expression of the gateway courier's waybill numbers (default: every waybill)")
+	fs.StringVar(&g.DeliveryID, "gateway-delivery-id", "SELF", "delivery_id of the gateway courier: trace_waybill/follow_waybill registrations naming it are answered from the gateway")
+	fs.StringVar(&g.Name, "gateway-name", "", "delivery_name of the gateway courier in buyer notices (default: the catalogue's name, else the delivery_id)")
+	fs.StringVar(&g.NotifyURL, "gateway-notify-url", "", "message-push URL the waybill_notify_query back-check goes to (default /wx/notify on the --gateway host)")
+	fs.Var(&f.boundPhones, "bound-phone", "a `phone` number bound to WeChat's express service, for userquery and pathnotify (repeatable; "+
+		"phones not set are bound when their last digit is even)")
 	fs.BoolVar(&f.verbose, "verbose", e.debug, "log every call (without tokens or secrets) to stderr")
 }
 
@@ -63,6 +98,11 @@ parcels that move on the sandbox clock (and add_express_path pushes), buyer
 notices and printer operators, with WeChat's error codes. Its state lives in its
 own SQLite file. Point Waybill Desk at it with --api-base URL.
 
+With --gateway it also plays WeChat for a courier's own platform (such as
+waybilldesk courier serve): userquery, pathnotify checked back with the courier's
+waybill_notify_query endpoint, and buyer-notice statuses pulled from its
+scan-to-query endpoint.
+
 Flags:
 `
 
@@ -73,6 +113,9 @@ Admin endpoints (plain JSON; faults never apply to them):
   GET  /sandbox/orders        every order with its state, to compare with a client's history
   GET  /sandbox/clock         sandbox time;  POST /sandbox/clock {"advance":"24h","speed":1440}
   GET  /sandbox/label_size    POST /sandbox/label_size {"delivery_id":"ZTO","biz_id":"SANDBOX_ZTO","size":"76x130"}
+  GET  /sandbox/gateways      POST /sandbox/gateways {"delivery_id":"SELF","url":"http://127.0.0.1:8091","token":"T","format":"xml","pattern":"^CW"}
+  GET  /sandbox/bound_phones  POST /sandbox/bound_phones {"phone":"13800138001"} binds, {"phone":"...","bound":false} unbinds
+  GET  /sandbox/courier_notices[?waybill_id=W]   pathnotify pushes accepted after the back-check
 `
 
 func runSandbox(e *env, args []string) error {
@@ -139,6 +182,17 @@ func (f *sandboxFlags) options(e *env) (sandbox.Options, error) {
 	if o.Push.URL == "" && (o.Push.Token != "" || o.Push.AESKey != "") {
 		return o, usagef("sandbox: --push-token and --push-aes-key need --callback")
 	}
+	g := f.gateway
+	switch {
+	case g.URL != "":
+		if err := g.Validate(); err != nil {
+			return o, usagef("sandbox: --gateway: %v", err)
+		}
+		o.Gateways = append(o.Gateways, g)
+	case g.Token != "" || g.ScanToken != "" || g.AESKey != "" || g.AppID != "" || g.Pattern != "" || g.Name != "" || g.NotifyURL != "":
+		return o, usagef("sandbox: the --gateway-* switches need --gateway")
+	}
+	o.BoundPhones = append(o.BoundPhones, f.boundPhones...)
 	// A server's log: what happens at info level, every call with --verbose.
 	level := slog.LevelInfo
 	if f.verbose {

@@ -32,6 +32,11 @@ func (s *Sandbox) adminRoutes() http.Handler {
 	mux.HandleFunc("POST /sandbox/clock", s.adminSetClock)
 	mux.HandleFunc("GET /sandbox/label_size", s.adminGetLabelSizes)
 	mux.HandleFunc("POST /sandbox/label_size", s.adminSetLabelSize)
+	mux.HandleFunc("GET /sandbox/gateways", s.adminGetGateways)
+	mux.HandleFunc("POST /sandbox/gateways", s.adminAddGateway)
+	mux.HandleFunc("GET /sandbox/bound_phones", s.adminGetBoundPhones)
+	mux.HandleFunc("POST /sandbox/bound_phones", s.adminSetBoundPhone)
+	mux.HandleFunc("GET /sandbox/courier_notices", s.adminCourierNotices)
 	mux.HandleFunc("/sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, fmt.Errorf("no admin endpoint %s %s (GET /sandbox/ lists them)", r.Method, r.URL.Path))
 	})
@@ -48,6 +53,11 @@ var adminEndpoints = []string{
 	`POST /sandbox/clock        {"advance":"24h"} and/or {"speed":1440}`,
 	"GET  /sandbox/label_size   label sizes set per account or courier",
 	`POST /sandbox/label_size   {"delivery_id":"ZTO","biz_id":"SANDBOX_ZTO","size":"76x130"} (no biz_id: whole courier; size "": remove)`,
+	"GET  /sandbox/gateways     gateway couriers WeChat pulls traces from and checks pathnotify with (no tokens shown)",
+	`POST /sandbox/gateways     register or replace one: {"delivery_id":"SELF","url":"http://127.0.0.1:8091","token":"T","aes_key":"...","format":"xml","pattern":"^CW\\d+$"}`,
+	"GET  /sandbox/bound_phones phones bound or unbound by hand (others: bound when the last digit is even)",
+	`POST /sandbox/bound_phones {"phone":"13800138001"} binds one; {"phone":"...","bound":false} unbinds it`,
+	"GET  /sandbox/courier_notices path notices accepted after the back-check (?waybill_id=W for one waybill)",
 }
 
 func (s *Sandbox) adminIndex(w http.ResponseWriter, _ *http.Request) {

@@ -13,7 +13,8 @@
 // batchGetOrder, cancelOrder, getPath, getPrinter, updatePrinter and
 // testUpdateOrder; the buyer-notice endpoints of both families
 // (trace_waybill/query_trace/update_waybill_goods and their follow_*
-// twins) and get_delivery_list. The courier catalogue is the table of
+// twins) and get_delivery_list; the courier side's userquery and pathnotify
+// (see Gateway couriers). The courier catalogue is the table of
 // ../shared/seeds/000 plus WeChat's test courier TEST/test_biz_id; every
 // franchise courier and EMS has a bound sandbox account (SANDBOX_YTO, ...).
 //
@@ -53,6 +54,11 @@
 //	POST /sandbox/clock        {"advance": "24h"} and/or {"speed": 1440}
 //	GET  /sandbox/label_size   the label size settings
 //	POST /sandbox/label_size   set or (size "") remove one
+//	GET  /sandbox/gateways     the gateway couriers (no tokens shown)
+//	POST /sandbox/gateways     register or replace one (GatewayOptions as JSON)
+//	GET  /sandbox/bound_phones phones bound or unbound by hand
+//	POST /sandbox/bound_phones {"phone": "...", "bound": true|false}
+//	GET  /sandbox/courier_notices  accepted pathnotify pushes (?waybill_id=)
 //
 // # Pushes
 //
@@ -61,4 +67,33 @@
 // by one per accepted push, signed with the push Token, encrypted in safe
 // mode when an EncodingAESKey is given, as JSON or XML, and retried with a
 // doubling wait while the callback fails.
+//
+// # Gateway couriers
+//
+// A courier company (or a merchant with its own fleet) that registered its
+// own platform with WeChat, such as `waybilldesk courier serve`, is a
+// gateway courier: Options.Gateways, the --gateway switches or
+// POST /sandbox/gateways give its scan-to-query URL, its message-push URL,
+// the Token (and EncodingAESKey for safe mode), the data format and its
+// waybill pattern. For those couriers the sandbox plays WeChat end to end,
+// over HTTP with a timeout per call:
+//
+//   - userquery answers from the bound phones: those bound or unbound by
+//     hand (Options.BoundPhones, --bound-phone, POST /sandbox/bound_phones),
+//     else those whose last digit is even.
+//   - pathnotify checks its arguments (40097), picks the first gateway whose
+//     pattern matches the waybill (150004 when none does), answers exist 0
+//     for an unbound receiver, and otherwise POSTs waybill_notify_query to
+//     the gateway. The push is accepted (exist 1) and recorded, to be seen
+//     at GET /sandbox/courier_notices, only when the answer has ResultCode
+//     0, the pushed event in its Path and the push's create_time as
+//     WaybillCreateTime (932002 otherwise; 932001 when the gateway cannot
+//     be reached or answers non-200, 932003 when its answer is malformed).
+//   - query_trace and query_follow_trace of a waybill whose registration
+//     names the gateway's delivery_id (or names no courier, when the
+//     sandbox did not issue the waybill and it matches the pattern) GET the
+//     gateway's scan-to-query URL, signed, and report its order_status as
+//     the status (the two number 0-6 alike); 9300559 when the gateway does
+//     not know the waybill, -1 when it cannot be asked; get_delivery_list
+//     lists the gateway couriers the catalogue lacks.
 package sandbox

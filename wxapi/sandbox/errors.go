@@ -39,6 +39,13 @@ const (
 	codeNoticeUpdates   = 9300560
 	codeArgError        = 930561
 	codeOrderNotExist   = 930563
+
+	// 手机号物流消息推送 (seed 003): userquery and pathnotify.
+	codeCourierBadArgs      = 40097  // 参数错误
+	codeCourierNoConfig     = 150004 // 运力配置不存在
+	codeBackCheckSystem     = 932001 // 反查运单系统错误: the courier could not be asked
+	codeBackCheckLogic      = 932002 // 反查运单逻辑错误: the courier's answer disagrees with the push
+	codeBackCheckBadWaybill = 932003 // 反查运单获取到的运单数据异常: the answer is malformed
 )
 
 // errMessages are WeChat's own errmsg texts (before the " rid: ..." suffix),
@@ -78,6 +85,12 @@ var errMessages = map[int]string{
 	codeNoticeUpdates:   "goods update times exceed limit",
 	codeArgError:        "args error",
 	codeOrderNotExist:   "order not exists",
+
+	codeCourierBadArgs:      "invalid args",
+	codeCourierNoConfig:     "delivery config not exist",
+	codeBackCheckSystem:     "waybill notify query system error",
+	codeBackCheckLogic:      "waybill notify query logic error",
+	codeBackCheckBadWaybill: "waybill notify query data error",
 }
 
 // Courier-side result codes (delivery_resultcode) seen in WeChat's answers.

@@ -11,8 +11,11 @@ import (
 
 // Buyer notices (物流查询插件 trace_waybill and 物流消息 follow_waybill,
 // seeds 001 and 004): WeChat follows a waybill of any courier and reports
-// its status. A waybill the sandbox issued reports its simulated path;
-// any other plausible waybill stays at status 0 (not collected yet).
+// its status. A waybill of a gateway courier (gateway.go: the registration
+// names its delivery_id, or names no courier and the waybill matches its
+// pattern) reports what the courier's scan-to-query endpoint says; a
+// waybill the sandbox issued reports its simulated path; any other
+// plausible waybill stays at status 0 (not collected yet).
 
 // noticeFamily is one of the two endpoint families; their tokens are not
 // interchangeable.
@@ -95,6 +98,15 @@ func (s *Sandbox) handleQueryTrace(f noticeFamily) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
+		if g := s.gateways.forNotice(n.DeliveryID, n.WaybillID, ok); g != nil {
+			// A gateway courier's waybill: its status comes from the
+			// courier's scan-to-query endpoint (gateway_scan.go).
+			if out.WaybillInfo.Status, err = s.gatewayStatus(ctx, g, n); err != nil {
+				return nil, err
+			}
+			out.DeliveryInfo.DeliveryID, out.DeliveryInfo.DeliveryName = g.opts.DeliveryID, g.name
+			return queryTraceReply{statusOK, out}, nil
+		}
 		if ok {
 			cr, _, err := s.db.courier(ctx, o.Request.DeliveryID)
 			if err != nil {
@@ -153,8 +165,14 @@ type deliveryListReply struct {
 	wxapi.GetDeliveryListResponse
 }
 
-// handleGetDeliveryList serves .../open_msg/get_delivery_list.
+// handleGetDeliveryList serves .../open_msg/get_delivery_list: the
+// catalogue, then the gateway couriers it lacks.
 func (s *Sandbox) handleGetDeliveryList(context.Context, *call) (any, error) {
 	list := append([]wxapi.NoticeDelivery(nil), noticeCouriers...)
+	for _, g := range s.gateways.all() {
+		if _, ok := noticeCourier(g.opts.DeliveryID); !ok {
+			list = append(list, wxapi.NoticeDelivery{DeliveryID: g.opts.DeliveryID, DeliveryName: g.name})
+		}
+	}
 	return deliveryListReply{statusOK, wxapi.GetDeliveryListResponse{DeliveryList: list, Count: len(list)}}, nil
 }

@@ -53,6 +53,7 @@ func (s *Sandbox) routes() http.Handler {
 	s.pathRoutes(table)
 	s.noticeRoutes(table)
 	s.printerRoutes(table)
+	s.courierRoutes(table)
 	mux := http.NewServeMux()
 	mux.Handle(adminPrefix, s.adminRoutes())
 	mux.Handle("/", s.injectFaults(&router{s: s, table: table}))

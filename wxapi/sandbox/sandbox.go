@@ -52,6 +52,15 @@ type Options struct {
 	LabelSize LabelSize
 	// Push sends add_express_path events to a callback; off without a URL.
 	Push PushOptions
+	// Gateways are couriers' own platforms the sandbox plays WeChat for:
+	// it pulls their traces through scan-to-query and checks their
+	// pathnotify pushes back (see GatewayOptions). POST /sandbox/gateways
+	// registers more while it runs.
+	Gateways []GatewayOptions
+	// BoundPhones are bound to WeChat's express service on Open (the
+	// binding is saved); phones nobody set are bound when their last digit
+	// is even. POST /sandbox/bound_phones binds or unbinds one.
+	BoundPhones []string
 }
 
 // Sandbox is a running fake WeChat logistics platform. It is safe for
@@ -69,6 +78,7 @@ type Sandbox struct {
 	log       *slog.Logger
 	handler   http.Handler
 	pusher    *pusher // nil without a callback URL
+	gateways  *gatewaySet
 
 	mu     sync.Mutex
 	srv    *http.Server
@@ -107,6 +117,19 @@ func Open(ctx context.Context, opts Options) (*Sandbox, error) {
 		seed:      opts.Seed,
 		labelSize: opts.LabelSize,
 		log:       opts.Logger.With("component", "wxsandbox"),
+		gateways:  &gatewaySet{},
+	}
+	for _, g := range opts.Gateways {
+		if _, err := s.AddGateway(g); err != nil {
+			db.close()
+			return nil, err
+		}
+	}
+	for _, p := range opts.BoundPhones {
+		if err := s.SetPhoneBound(ctx, p, true); err != nil {
+			db.close()
+			return nil, err
+		}
 	}
 	s.handler = s.routes()
 	if opts.Push.URL != "" {

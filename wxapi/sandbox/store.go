@@ -13,7 +13,8 @@ import (
 )
 
 // store is the sandbox's SQLite state: tokens, couriers, bound accounts,
-// orders and their paths, buyer notices, printers and pushes. Nothing else
+// orders and their paths, buyer notices, printers, pushes, bound phones and
+// courier path notices. Nothing else
 // in the package writes SQL outside the *_store.go files.
 type store struct {
 	db *sql.DB
@@ -83,6 +84,7 @@ var migrations = []migration{
 	migrateSchemaV1,
 	migrateSeedV2,
 	migrateLifecycleV3,
+	migrateCourierV4,
 }
 
 // migrate runs the missing migrations, each in its own transaction together
