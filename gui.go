@@ -35,6 +35,11 @@ func openWindow(d *desk.Desk) error {
 			slog.Info("reconciled at start", "orders", len(settled))
 		}
 	}()
+	// Pushes: when Settings says so, the desk receives WeChat's message
+	// pushes itself (the window shows why when it cannot).
+	if _, err := d.ApplyPushSettings(ctx); err != nil {
+		slog.Warn("push receiver not started", "err", err)
+	}
 	// Tracking: open orders are polled with getPath in the background,
 	// until the window closes (before the desk closes the history).
 	tracked := make(chan struct{})
@@ -61,6 +66,8 @@ func openWindow(d *desk.Desk) error {
 		NewImporter:   d.NewImporter,
 		Restore:       func() { restoreDialog(a, w, d) },
 		SandboxReason: reason,
+		ExportHistory: d.ExportHistory,
+		Pushes:        d,
 	})
 	w.SetMainMenu(fyne.NewMainMenu(dataMenu(a, w, d)))
 	w.ShowAndRun()

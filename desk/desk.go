@@ -48,7 +48,13 @@ type Config struct {
 	// sooner); 0 is real time. Empty values here and above are completed
 	// from the stored settings and the keyring (see applySettings).
 	SandboxSpeed float64
-	Logger       *slog.Logger
+	// CallbackURL and PushToken are the message-push settings (消息推送):
+	// with both, the embedded sandbox pushes add_express_path events to
+	// CallbackURL signed with PushToken (encrypted too when an
+	// EncodingAESKey is in the keyring), as WeChat does.
+	CallbackURL string
+	PushToken   string
+	Logger      *slog.Logger
 }
 
 // SandboxMode reports whether the desk runs against the sandbox rather than
@@ -88,6 +94,7 @@ type Desk struct {
 	// read (no keyring, none stored): the desk then runs on the sandbox.
 	SecretErr error
 	sandbox   *sandbox.Sandbox
+	push      pushes
 }
 
 // Open opens the history (taking the day's backup of it, see BackupDays)
@@ -126,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 		if cfg.APIBase == "" {
 			sb, err := sandbox.Open(ctx, sandbox.Options{
 				DBPath: SandboxDBPath(cfg.DBPath), AppID: cfg.AppID, Secret: cfg.Secret, Speed: cfg.SandboxSpeed,
-				Logger: cfg.Logger.With("part", "sandbox")})
+				Push: d.sandboxPush(ctx, cfg), Logger: cfg.Logger.With("part", "sandbox")})
 			if err != nil {
 				db.Close()
 				return nil, fmt.Errorf("start sandbox: %w", err)
@@ -163,13 +170,38 @@ func (l orderLabels) Label(ctx context.Context, id string) (queue.Label, error) 
 	return queue.Label{OrderID: o.OrderID, WaybillID: o.WaybillID, DeliveryID: o.DeliveryID, HTML: html}, nil
 }
 
+// sandboxPush is where the embedded sandbox pushes tracking events: the
+// callback URL, signed with the push token and, when an EncodingAESKey is
+// in the keyring, in safe mode. Off without a URL or a token.
+func (d *Desk) sandboxPush(ctx context.Context, cfg Config) sandbox.PushOptions {
+	if cfg.CallbackURL == "" {
+		return sandbox.PushOptions{}
+	}
+	if cfg.PushToken == "" {
+		cfg.Logger.Warn("callback URL set without a push token: the sandbox does not push", "url", cfg.CallbackURL)
+		return sandbox.PushOptions{}
+	}
+	p := sandbox.PushOptions{URL: cfg.CallbackURL, Token: cfg.PushToken}
+	switch key, err := d.Settings.AESKey(ctx); {
+	case err == nil:
+		p.AESKey = key
+	case !errors.Is(err, settings.ErrNoSecret):
+		cfg.Logger.Warn("EncodingAESKey not read: the sandbox pushes in plaintext mode", "err", err)
+	}
+	return p
+}
+
+// Sandbox is the embedded sandbox, nil when the desk talks to WeChat or
+// to a sandbox of its own (Config.APIBase).
+func (d *Desk) Sandbox() *sandbox.Sandbox { return d.sandbox }
+
 // SandboxDBPath is where the sandbox keeps its state: beside the history.
 func SandboxDBPath(historyPath string) string {
 	return filepath.Join(filepath.Dir(historyPath), "sandbox.db")
 }
 
-// Close stops the print queue, the renderer and the sandbox and closes the
-// history.
+// Close stops the print queue, the renderer, the sandbox and the push
+// receiver and closes the history.
 func (d *Desk) Close() error {
 	var errs []error
 	if d.Printing != nil {
@@ -180,8 +212,10 @@ func (d *Desk) Close() error {
 		errs = append(errs, d.Renderer.Close())
 	}
 	if d.sandbox != nil {
+		// Before the push receiver: the sandbox's last push lands.
 		errs = append(errs, d.sandbox.Close())
 	}
+	errs = append(errs, d.push.close())
 	errs = append(errs, d.DB.Close())
 	return errors.Join(errs...)
 }

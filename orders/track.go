@@ -80,6 +80,10 @@ func (s *Service) Path(ctx context.Context, id string) (*Order, []store.PathEven
 	return s.record(ctx, o, 0, events)
 }
 
+// ErrPushMismatch is ApplyPush's error for a push whose order id names an
+// order of the history with another waybill: not this history's parcel.
+var ErrPushMismatch = errors.New("the push's waybill is not its order's")
+
 // ApplyPush stores the path of an add_express_path push for the order it
 // names (by OrderId, else by waybill id). Pushes older than one already
 // applied are ignored.
@@ -96,7 +100,7 @@ func (s *Service) ApplyPush(ctx context.Context, ev *wxapi.PathEvent) (*Order, e
 		return nil, fmt.Errorf("push for waybill %s: %w", ev.WaybillID, err)
 	}
 	if o.WaybillID != ev.WaybillID {
-		return nil, fmt.Errorf("push for waybill %s names order %s, whose waybill is %s", ev.WaybillID, o.OrderID, o.WaybillID)
+		return nil, fmt.Errorf("%w: push for waybill %s names order %s, whose waybill is %s", ErrPushMismatch, ev.WaybillID, o.OrderID, o.WaybillID)
 	}
 	events := make([]store.PathEvent, len(ev.Actions))
 	for i, a := range ev.Actions {

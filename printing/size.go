@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -92,4 +93,43 @@ func (s Size) inches() (w, h float64) { return s.WidthMM / 25.4, s.HeightMM / 25
 // gives the 799x1438 dots of a real 8-dot/mm print head.
 func (s Size) cssPixels() (w, h int64) {
 	return int64(math.Round(s.WidthMM / 25.4 * 96)), int64(math.Round(s.HeightMM / 25.4 * 96))
+}
+
+// pageSizeRe finds the size of a template's @page rule, e.g.
+// "@page { size: 76mm 130mm; margin: 0 }", in mm, cm or inches.
+var pageSizeRe = regexp.MustCompile(`(?is)@page\s*\{[^}]*?\bsize\s*:\s*([0-9]+(?:\.[0-9]+)?)\s*(mm|cm|in)\s+([0-9]+(?:\.[0-9]+)?)\s*(mm|cm|in)`)
+
+// PageSize reads the label size a template asks for in its own @page rule;
+// ok is false when it has none, names a paper (A4) instead, or asks for a
+// size outside 20..300 mm. A PDF render of the label takes this size (see
+// Renderer.PDF).
+func PageSize(html string) (size Size, ok bool) {
+	m := pageSizeRe.FindStringSubmatch(html)
+	if m == nil {
+		return Size{}, false
+	}
+	mm := func(v, unit string) float64 {
+		f, _ := strconv.ParseFloat(v, 64)
+		switch strings.ToLower(unit) {
+		case "cm":
+			f *= 10
+		case "in":
+			f *= 25.4
+		}
+		return math.Round(f*100) / 100 // 4in is 101.6 mm, not 101.60000000000001
+	}
+	size = Size{mm(m[1], m[2]), mm(m[3], m[4])}
+	if size.validate() != nil {
+		return Size{}, false
+	}
+	return size, true
+}
+
+// SizeOf is a label's own size: its @page size, else Size100x180, the size
+// a label gets when nobody says otherwise.
+func SizeOf(html string) Size {
+	if s, ok := PageSize(html); ok {
+		return s
+	}
+	return Size100x180
 }

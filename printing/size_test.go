@@ -71,3 +71,28 @@ func TestSizeCSSPixels(t *testing.T) {
 		t.Errorf("100x180 = %dx%d CSS px, want 378x680", w, h)
 	}
 }
+
+func TestPageSize(t *testing.T) {
+	for _, tt := range []struct {
+		html string
+		want Size
+		ok   bool
+	}{
+		{`<style>@page { size: 76mm 130mm; margin: 0 }</style>`, Size76x130, true},
+		{`<style>@page{margin:0;size:100mm 180mm}</style>`, Size100x180, true},
+		{`<style>@PAGE { SIZE: 10cm 15cm }</style>`, Size100x150, true},
+		{`<style>@page { size: 4in 6in }</style>`, Size{101.6, 152.4}, true},
+		{`<style>@page { size: A4 }</style>`, Size{}, false},
+		{`<style>@page { margin: 0 } .box { size: 3mm 3mm }</style>`, Size{}, false},
+		{`<style>@page { size: 5mm 5mm }</style>`, Size{}, false}, // no label is that small
+		{`<p>no CSS</p>`, Size{}, false},
+	} {
+		got, ok := PageSize(tt.html)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("PageSize(%q) = %v, %v; want %v, %v", tt.html, got, ok, tt.want, tt.ok)
+		}
+	}
+	if SizeOf("<p>x</p>") != Size100x180 || SizeOf(`@page{size:76mm 130mm}`) != Size76x130 {
+		t.Error("SizeOf does not fall back to 100x180 or take the @page size")
+	}
+}

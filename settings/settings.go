@@ -1,9 +1,10 @@
 // Package settings keeps Waybill Desk's own settings: the non-secret ones
-// (AppID, token mode, callback URL, sandbox switch and speed) in the
-// history's settings table, shared by the window and the command line, and
-// the AppSecret in the operating system's keyring (Windows Credential
-// Manager, macOS Keychain, the Secret Service on Linux), never in the
-// database or a plain file. The data folder, which must be known before
+// (AppID, token mode, callback URL and push token, sandbox switch and
+// speed, the push receiver) in the history's settings table, shared by the
+// window and the command line, and the AppSecret and the EncodingAESKey in
+// the operating system's keyring (Windows Credential Manager, macOS
+// Keychain, the Secret Service on Linux), never in the database or a plain
+// file. The data folder, which must be known before
 // the history is opened, is kept in a one-line file in the user's config
 // folder.
 //
@@ -15,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,7 +37,20 @@ const (
 	KeyCallbackURL  = "wechat.callback_url"
 	KeySandbox      = "sandbox.forced"
 	KeySandboxSpeed = "sandbox.speed"
+	KeyPushToken    = "wechat.push_token"
+	KeyPushReceive  = "push.receive"
+	KeyPushListen   = "push.listen"
 )
+
+// DefaultPushListen is where the desk receives pushes unless told
+// otherwise: this machine only (a tunnel or reverse proxy forwards
+// WeChat's requests to it), on `events serve`'s port.
+const DefaultPushListen = "127.0.0.1:8090"
+
+// KeyringAESKeyUser is the user name the message-push EncodingAESKey is
+// filed under in the keyring (service KeyringService); like the callback
+// URL and the push token, there is one per desk.
+const KeyringAESKeyUser = "message-push EncodingAESKey"
 
 // KeyringService is the service name the AppSecret is filed under in the
 // keyring; the AppID is the user name, so a second mini program keeps its
@@ -74,17 +89,33 @@ type Settings struct {
 	// SandboxSpeed runs the sandbox's clock this many times faster (1440: a
 	// day a minute) so parcels move while trying the desk; 0 or 1 is real time.
 	SandboxSpeed float64
+	// PushToken is the message-push Token (消息推送 Token) configured with
+	// the callback URL: pushes are signed with it. The sandbox signs its
+	// pushes to CallbackURL with it; the desk's receiver checks them.
+	PushToken string
+	// ReceivePushes runs the push receiver in the desk itself, on
+	// PushListen, applying tracking events to the history.
+	ReceivePushes bool
+	// PushListen is the receiver's address; Load gives DefaultPushListen
+	// when none is stored.
+	PushListen string
 }
 
 // FieldError says which setting is wrong.
 type FieldError struct {
-	Field  string // "appid", "token_mode", "callback_url", "sandbox_speed", "secret"
+	Field  string // "appid", "token_mode", "callback_url", "sandbox_speed", "secret", "push_token", "push_listen", "aes_key"
 	Reason string
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 var appIDRe = regexp.MustCompile(`^wx[0-9a-fA-F]{16}$`)
+
+// pushTokenRe is WeChat's rule for the message-push Token.
+var pushTokenRe = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
+
+// aesKeyRe is the form of an EncodingAESKey.
+var aesKeyRe = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
 
 // Validate checks the settings; an empty AppID is allowed (sandbox).
 func (s Settings) Validate() error {
@@ -100,6 +131,19 @@ func (s Settings) Validate() error {
 		u, err := url.Parse(s.CallbackURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return &FieldError{"callback_url", fmt.Sprintf("%q is not an http(s) URL", s.CallbackURL)}
+		}
+	}
+	switch {
+	case s.PushToken != "" && !pushTokenRe.MatchString(s.PushToken):
+		return &FieldError{"push_token", "the push Token is 3 to 32 letters or digits, as set in the mini program's console"}
+	case s.ReceivePushes && s.PushToken == "":
+		return &FieldError{"push_token", "required to receive pushes: it proves they come from WeChat"}
+	}
+	if s.PushListen != "" {
+		host, port, err := net.SplitHostPort(s.PushListen)
+		n, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || n < 1 || n > 65535 || strings.ContainsAny(host, " /") {
+			return &FieldError{"push_listen", fmt.Sprintf("%q is not an address to listen on: write host:port, e.g. %s or 0.0.0.0:8090", s.PushListen, DefaultPushListen)}
 		}
 	}
 	return nil
@@ -155,6 +199,11 @@ func (s *Service) Load(ctx context.Context) (Settings, error) {
 	if v := get(KeySandboxSpeed); v != "" {
 		out.SandboxSpeed, _ = strconv.ParseFloat(v, 64)
 	}
+	out.PushToken = get(KeyPushToken)
+	out.ReceivePushes = get(KeyPushReceive) == "1"
+	if out.PushListen = get(KeyPushListen); out.PushListen == "" {
+		out.PushListen = DefaultPushListen
+	}
 	if err != nil {
 		return Settings{}, fmt.Errorf("read settings: %w", err)
 	}
@@ -165,18 +214,27 @@ func (s *Service) Load(ctx context.Context) (Settings, error) {
 func (s *Service) Save(ctx context.Context, in Settings) error {
 	in.AppID = strings.TrimSpace(in.AppID)
 	in.CallbackURL = strings.TrimSpace(in.CallbackURL)
+	in.PushToken = strings.TrimSpace(in.PushToken)
+	in.PushListen = strings.TrimSpace(in.PushListen)
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	sandbox, speed := "", ""
+	sandbox, speed, receive, listen := "", "", "", in.PushListen
 	if in.Sandbox {
 		sandbox = "1"
 	}
 	if in.SandboxSpeed > 1 {
 		speed = strconv.FormatFloat(in.SandboxSpeed, 'g', -1, 64)
 	}
+	if in.ReceivePushes {
+		receive = "1"
+	}
+	if listen == DefaultPushListen {
+		listen = ""
+	}
 	for _, kv := range [][2]string{{KeyAppID, in.AppID}, {KeyTokenMode, in.TokenMode}, {KeyCallbackURL, in.CallbackURL},
-		{KeySandbox, sandbox}, {KeySandboxSpeed, speed}} {
+		{KeySandbox, sandbox}, {KeySandboxSpeed, speed}, {KeyPushToken, in.PushToken}, {KeyPushReceive, receive},
+		{KeyPushListen, listen}} {
 		if err := s.db.SetSetting(ctx, kv[0], kv[1]); err != nil {
 			return fmt.Errorf("save settings: %w", err)
 		}
@@ -265,12 +323,54 @@ func (s *Service) SetSecret(ctx context.Context, appID, secret string) error {
 	return keyringError(err)
 }
 
+// AESKey returns the message-push EncodingAESKey stored in the keyring:
+// ErrNoSecret when none is, an error wrapping ErrNoKeyring when the
+// keyring cannot be used.
+func (s *Service) AESKey(ctx context.Context) (string, error) {
+	v, err := callKeyring(ctx, func() (string, error) { return s.kr.Get(KeyringService, KeyringAESKeyUser) })
+	if err != nil {
+		return "", keyringError(err)
+	}
+	return v, nil
+}
+
+// HasAESKey reports whether an EncodingAESKey is stored, without handing
+// it out.
+func (s *Service) HasAESKey(ctx context.Context) (bool, error) {
+	_, err := s.AESKey(ctx)
+	if errors.Is(err, ErrNoSecret) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SetAESKey stores the message-push EncodingAESKey (43 letters and digits)
+// in the keyring; "" removes it (pushes are then in plaintext mode). Like
+// the AppSecret it is never written anywhere else.
+func (s *Service) SetAESKey(ctx context.Context, key string) error {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		_, err := callKeyring(ctx, func() (struct{}, error) { return struct{}{}, s.kr.Delete(KeyringService, KeyringAESKeyUser) })
+		if errors.Is(err, keyring.ErrNotFound) {
+			return nil
+		}
+		return keyringError(err)
+	}
+	if !aesKeyRe.MatchString(key) {
+		return &FieldError{"aes_key", "an EncodingAESKey is 43 letters and digits (mini program console → 开发管理 → 消息推送)"}
+	}
+	_, err := callKeyring(ctx, func() (struct{}, error) { return struct{}{}, s.kr.Set(KeyringService, KeyringAESKeyUser, key) })
+	return keyringError(err)
+}
+
 // Startup is what opening the desk needs: the command line's values, to
 // be completed from the stored settings.
 type Startup struct {
 	AppID, Secret, TokenMode, CallbackURL string
-	Sandbox                               bool
-	SandboxSpeed                          float64
+	// PushToken signs the sandbox's pushes to CallbackURL.
+	PushToken    string
+	Sandbox      bool
+	SandboxSpeed float64
 	// SecretErr says why no secret could be read for a stored AppID (no
 	// keyring, nothing stored); the desk then runs on the sandbox and the
 	// window says why.
@@ -295,6 +395,9 @@ func (s *Service) Fill(ctx context.Context, in Startup) (Startup, error) {
 	}
 	if in.CallbackURL == "" {
 		in.CallbackURL = st.CallbackURL
+	}
+	if in.PushToken == "" {
+		in.PushToken = st.PushToken
 	}
 	in.Sandbox = in.Sandbox || st.Sandbox
 	if in.SandboxSpeed == 0 {

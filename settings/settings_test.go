@@ -163,6 +163,11 @@ func TestValidation(t *testing.T) {
 		{Settings{TokenMode: "fast"}, "token_mode"},
 		{Settings{CallbackURL: "ftp://x"}, "callback_url"},
 		{Settings{SandboxSpeed: 0.5}, "sandbox_speed"},
+		{Settings{PushToken: "a b"}, "push_token"},
+		{Settings{PushToken: "x"}, "push_token"},
+		{Settings{ReceivePushes: true}, "push_token"},
+		{Settings{PushListen: "8090"}, "push_listen"},
+		{Settings{PushListen: "127.0.0.1:99999"}, "push_listen"},
 	} {
 		var fe *FieldError
 		if err := s.Save(ctx, tc.in); !errors.As(err, &fe) || fe.Field != tc.field {
@@ -172,6 +177,58 @@ func TestValidation(t *testing.T) {
 	var fe *FieldError
 	if err := s.SetSecret(ctx, appID, "short"); !errors.As(err, &fe) || fe.Field != "secret" {
 		t.Errorf("SetSecret(short) = %v", err)
+	}
+}
+
+// TestPushSettingsAndTheAESKey: the push token, the receiver switch and
+// its address are stored with the other settings (the default address
+// when none is), the EncodingAESKey goes to the keyring only, and Fill
+// hands the push token to the desk.
+func TestPushSettingsAndTheAESKey(t *testing.T) {
+	ctx := context.Background()
+	s, db := open(t)
+	if got, _ := s.Load(ctx); got.PushListen != DefaultPushListen || got.ReceivePushes || got.PushToken != "" {
+		t.Fatalf("fresh: %+v", got)
+	}
+	in := Settings{CallbackURL: "https://desk.example.com/wx", PushToken: "Token2026", ReceivePushes: true, PushListen: "0.0.0.0:9000"}
+	if err := s.Save(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Load(ctx); got != in {
+		t.Errorf("loaded %+v, want %+v", got, in)
+	}
+	if got, _ := s.Fill(ctx, Startup{}); got.PushToken != in.PushToken || got.CallbackURL != in.CallbackURL {
+		t.Errorf("Fill = %+v", got)
+	}
+
+	const key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	t.Cleanup(func() { s.SetAESKey(ctx, "") })
+	if has, err := s.HasAESKey(ctx); err != nil || has {
+		t.Fatalf("before: %v %v", has, err)
+	}
+	var fe *FieldError
+	if err := s.SetAESKey(ctx, "short"); !errors.As(err, &fe) || fe.Field != "aes_key" {
+		t.Errorf("SetAESKey(short) = %v", err)
+	}
+	if err := s.SetAESKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.AESKey(ctx); err != nil || got != key {
+		t.Errorf("AESKey = %q, %v", got, err)
+	}
+	for _, k := range []string{KeyAppID, KeyCallbackURL, KeyPushToken, KeyPushListen, KeyPushReceive} {
+		if v, _ := db.Setting(ctx, k); strings.Contains(v, key) {
+			t.Errorf("setting %s holds the EncodingAESKey", k)
+		}
+	}
+	if err := s.SetAESKey(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AESKey(ctx); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("after removing: %v", err)
+	}
+	if err := s.SetAESKey(ctx, ""); err != nil {
+		t.Errorf("removing twice: %v", err)
 	}
 }
 

@@ -200,16 +200,20 @@ type OrderQuery struct {
 	Status     string
 	DeliveryID string
 	From, To   time.Time // created_at range, To exclusive
-	Limit      int       // default 100
-	Offset     int
+	// Printed, when set, keeps the orders that have (true) or do not have
+	// (false) a print job that is done: the Orders screen's printed filter.
+	Printed *bool
+	Limit   int // default 100
+	Offset  int
 }
 
-// ListOrders returns matching orders, newest first.
-func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
+// where is the WHERE clause of q (without the keyword; "" for none) and
+// its arguments. ListOrders and CountOrders share it, so a count is the
+// count of what a list shows.
+func (q OrderQuery) where() (string, []any) {
 	var where []string
 	var args []any
-	search := strings.TrimSpace(q.Search)
-	if search != "" {
+	if search := strings.TrimSpace(q.Search); search != "" {
 		ids, idArgs := searchIDs(search)
 		where = append(where, "id IN ("+ids+")")
 		args = append(args, idArgs...)
@@ -230,17 +234,32 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 		where = append(where, "created_at < ?")
 		args = append(args, q.To.UnixMilli())
 	}
+	if q.Printed != nil {
+		not := "NOT "
+		if *q.Printed {
+			not = ""
+		}
+		// print_jobs_order (order_id, id) makes this one index probe per row.
+		where = append(where, not+"EXISTS (SELECT 1 FROM print_jobs j WHERE j.order_id = orders.order_id AND j.state = ?)")
+		args = append(args, JobDone)
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// ListOrders returns matching orders, newest first.
+func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
+	where, args := q.where()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	query := `SELECT ` + listColumns + ` FROM orders`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	if where != "" {
+		query += " WHERE " + where
 	}
 	// With a search the matches are few: sort them rather than walk the
 	// whole date index looking for them ("+" keeps the planner off it).
-	if search != "" {
+	if strings.TrimSpace(q.Search) != "" {
 		query += " ORDER BY +created_at DESC, id DESC LIMIT ? OFFSET ?"
 	} else {
 		query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
@@ -263,6 +282,21 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
 	return out, nil
+}
+
+// CountOrders counts the orders matching q (Limit and Offset aside): the
+// total an export of q writes.
+func (db *DB) CountOrders(ctx context.Context, q OrderQuery) (int, error) {
+	where, args := q.where()
+	query := `SELECT COUNT(*) FROM orders`
+	if where != "" {
+		query += " WHERE " + where
+	}
+	var n int
+	if err := db.sql.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count orders: %w", err)
+	}
+	return n, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }

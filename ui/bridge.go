@@ -19,8 +19,10 @@ const (
 	printTimeout   = 90 * time.Second // find or place, queue, render and send one label, waiting for the printer
 	wechatTimeout  = 20 * time.Second // one WeChat call: getPath, cancelOrder, getQuota, getPrinter...
 	localTimeout   = 10 * time.Second // the history, the settings, the keyring, a printer status probe
+	saveTimeout    = 30 * time.Second // saving the settings: a few keyring calls (5 s each at most) and the push receiver
 	backupTimeout  = 5 * time.Minute  // a copy of a large history
 	batchTimeout   = 12 * time.Hour   // a whole import; it is cancelled by the operator, not by a clock
+	exportTimeout  = 30 * time.Minute // a history export to CSV or XLSX; Stop cancels it sooner
 )
 
 // bridge is the only place where work done off the UI thread meets the

@@ -132,12 +132,19 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessAt(t, filepath.Join(t.TempDir(), "history.db"))
+}
+
+// newHarnessAt is newHarness on the history at dbPath, which a test may
+// have filled with settings first.
+func newHarnessAt(t *testing.T, dbPath string) *harness {
+	t.Helper()
 	if err := SetLanguage("zh"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	d, err := desk.Open(ctx, desk.Config{
-		DBPath:  filepath.Join(t.TempDir(), "history.db"),
+		DBPath:  dbPath,
 		Sandbox: true,
 		Logger:  slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -153,7 +160,7 @@ func newHarness(t *testing.T) *harness {
 	h.app = test.NewTempApp(t)
 	h.w = h.app.NewWindow("Waybill Desk")
 	h.m = newMain(h.app, h.w, Services{Orders: d.Orders, Renderer: d.Renderer, Sandbox: d.Config.Sandbox, DataPath: d.DB.Path(),
-		Printing: d.Printing, Settings: d.Settings, NewImporter: d.NewImporter}, h.loop.post)
+		Printing: d.Printing, Settings: d.Settings, NewImporter: d.NewImporter, ExportHistory: d.ExportHistory, Pushes: d}, h.loop.post)
 	h.w.Resize(WindowSize)
 	t.Cleanup(h.m.Close) // runs before d.Close: cleanups are LIFO
 	h.waitFor("the courier list", func() bool { return len(h.m.NewOrder.Courier.Options) > 0 })

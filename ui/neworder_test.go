@@ -1,12 +1,17 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
+	"image"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +20,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/printing"
+	"waybilldesk/printing/queue"
 )
 
 func serviceNames(c orders.Courier) []string {
@@ -481,4 +488,76 @@ func TestPlaceAndPrintInOneStepWithSavedSendersAndDrafts(t *testing.T) {
 		t.Fatalf("scan of the draft: %q %q", h.m.Scan.Headline.Text, h.m.Scan.Reason.Text)
 	}
 	raw.Next(t, 10*time.Second)
+}
+
+// aspect is an image's width over its height.
+func aspect(img image.Image) float64 {
+	b := img.Bounds()
+	return float64(b.Dx()) / float64(b.Dy())
+}
+
+// pdfPageMM reads the first MediaBox of a PDF, in mm.
+func pdfPageMM(t *testing.T, pdf []byte) (w, h float64) {
+	t.Helper()
+	m := regexp.MustCompile(`/MediaBox\s*\[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)\s*\]`).FindSubmatch(pdf)
+	if m == nil {
+		t.Fatal("no MediaBox in the PDF")
+	}
+	pw, _ := strconv.ParseFloat(string(m[1]), 64)
+	ph, _ := strconv.ParseFloat(string(m[2]), 64)
+	return pw / 72 * 25.4, ph / 72 * 25.4
+}
+
+// TestLabelPreviewIsTheSizeOfTheLabelsStock: a courier account that prints
+// 76x130 labels (the sandbox's per-account label size) previews at 76:130
+// in New order and in Orders, and its PDF is 76x130 mm; once a 100x150
+// printer is the courier's default, the labels preview at its size.
+func TestLabelPreviewIsTheSizeOfTheLabelsStock(t *testing.T) {
+	h := newHarness(t)
+	n, l := h.m.NewOrder, h.m.Orders
+	h.sandboxAdmin("/sandbox/label_size", `{"delivery_id":"YTO","biz_id":"SANDBOX_YTO","size":"76x130"}`)
+	near := func(got, want float64) bool { return got > want*0.985 && got < want*1.015 }
+
+	h.fillOrder(order{courier: "YTO", receiver: "张三", receiverMobile: "13812345678", weight: "1", goods: "书"})
+	h.place()
+	if n.Message.Importance != widget.SuccessImportance {
+		t.Fatalf("not placed: %s", n.Message.Text)
+	}
+	h.waitFor("the label preview", func() bool {
+		return n.Preview.Image.Image != nil || n.Preview.Status.Importance == widget.DangerImportance
+	})
+	if n.Preview.Image.Image == nil {
+		t.Fatalf("no preview: %s", n.Preview.Status.Text)
+	}
+	img := n.Preview.Image.Image
+	if got := aspect(img); !near(got, 76.0/130) || n.Preview.Size() != printing.Size76x130 {
+		t.Errorf("New order preview %dx%d (%.3f), size %v; want 76:130 (%.3f)", img.Bounds().Dx(), img.Bounds().Dy(), got, n.Preview.Size(), 76.0/130)
+	}
+	var pdf bytes.Buffer
+	if err := n.Preview.WritePDF(h.ctx, &pdf); err != nil {
+		t.Fatal(err)
+	}
+	if w, hh := pdfPageMM(t, pdf.Bytes()); math.Abs(w-76) > 1 || math.Abs(hh-130) > 1 {
+		t.Errorf("saved PDF is %.1f x %.1f mm, want 76 x 130", w, hh)
+	}
+
+	h.m.ShowOrders()
+	h.waitFor("the order listed", func() bool { return l.SelectOrder(n.LastOrder.OrderID) })
+	h.waitFor("the detail preview", func() bool { return l.Preview.Image.Image != nil })
+	if got := aspect(l.Preview.Image.Image); !near(got, 76.0/130) {
+		t.Errorf("Orders preview aspect %.3f, want 76:130", got)
+	}
+
+	// A 100x150 printer becomes YTO's default: labels go there, at its size.
+	if _, err := h.d.Printing.AddPrinter(h.ctx, queue.Printer{Name: "打包台1", Kind: queue.KindRaw, Address: "127.0.0.1:9100",
+		Language: queue.LangTSPL, DPI: 203, Size: printing.Size100x150, Couriers: []string{"YTO"}}); err != nil {
+		t.Fatal(err)
+	}
+	o := h.placeOrder("李四", "13933334444")
+	l.Refresh()
+	h.waitFor("the second order listed", func() bool { return l.SelectOrder(o.OrderID) })
+	h.waitFor("its preview", func() bool { return l.Preview.Image.Image != nil })
+	if got := aspect(l.Preview.Image.Image); !near(got, 100.0/150) || l.Preview.Size() != printing.Size100x150 {
+		t.Errorf("with a 100x150 default printer the preview is %.3f (%v), want 100:150", got, l.Preview.Size())
+	}
 }

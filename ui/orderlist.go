@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/orders/batch"
 	"waybilldesk/printing/queue"
 	"waybilldesk/store"
 )
@@ -111,7 +114,14 @@ type OrderListScreen struct {
 	CopyWaybill *widget.Button
 	// ActionMsg tells the outcome of the last action of the pane.
 	ActionMsg *widget.Label
-	Content   fyne.CanvasObject
+	// Export saves what the search and filters show (every page, not only
+	// the rows loaded) as CSV or XLSX; ExportBar shows how far it is and
+	// ExportStop cancels it; ExportMsg says how it went.
+	Export     *widget.Button
+	ExportBar  *widget.ProgressBar
+	ExportStop *widget.Button
+	ExportMsg  *widget.Label
+	Content    fyne.CanvasObject
 
 	m        *Main
 	rows     []orders.Order
@@ -130,6 +140,10 @@ type OrderListScreen struct {
 	values   map[string]*widget.Label
 	detail   *fyne.Container // the detail pane: fields over the preview
 	actions  *fyne.Container // the pane's buttons and their outcome line
+
+	exporting    bool
+	exportCancel context.CancelFunc
+	exportRow    *fyne.Container // the progress bar and its stop button
 }
 
 func newOrderListScreen(m *Main) *OrderListScreen {
@@ -191,6 +205,7 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 	}
 
 	s.Preview = newPreview(m, fyne.NewSize(140, 170))
+	s.Preview.reprint = true // its label prints again on the printer of its last job
 	s.DetailFields = container.New(layout.NewFormLayout())
 	for _, k := range detailKeys {
 		v := widget.NewLabel("")
@@ -203,15 +218,16 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 	s.values["Error"].Wrapping = fyne.TextWrapWord
 	s.values["Error"].Truncation = fyne.TextTruncateOff
 	s.values["Error"].Importance = widget.DangerImportance
-	s.DetailFields.Objects[2*len(detailKeys)-2].Hide() // the Error row, until an order has one
-	s.values["Error"].Hide()
+	s.showDetailRow("Error", false) // until an order has one
+	s.showDetailRow("Track status", false)
 	s.DetailFields.Hide() // until an order is chosen; the preview says what to do
 
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), s.Refresh)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(container.New(&fixedWidth{150}, s.Status), refresh), s.Search)
+	s.buildExport()
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(container.New(&fixedWidth{150}, s.Status), refresh, s.Export), s.Search)
 	filters := container.NewGridWithColumns(3, s.Courier, s.Dates, s.Printed)
 	header := newHeaderRow()
-	left := container.NewBorder(container.NewVBox(top, filters, header), s.Info, nil, nil, s.List)
+	left := container.NewBorder(container.NewVBox(top, filters, header), container.NewVBox(s.Info, s.exportRow, s.ExportMsg), nil, nil, s.List)
 	s.buildDetail()
 	// The pane's title is the tab bar of its parts: the label, tracking,
 	// print jobs and buyer notice; the order's lines and actions sit above.
@@ -223,7 +239,7 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 }
 
 // detailKeys are the lines of the detail pane, in order.
-var detailKeys = []string{"Order no.", "Waybill", "Status", "Courier", "Receiver", "Goods", "Created", "Error"}
+var detailKeys = []string{"Order no.", "Waybill", "Status", "Track status", "Courier", "Receiver", "Goods", "Created", "Error"}
 
 // columns lays out a row's cells, so the header and every row line up
 // whatever the pane's width.
@@ -429,21 +445,32 @@ func (s *OrderListScreen) apply(rows []orders.Order) {
 	}
 }
 
-// lister completes q with the date filter and returns the call that
-// lists a page with the printed filter. It runs on the UI thread; the
-// call it returns runs off it.
-func (s *OrderListScreen) lister(q *orders.Query) func(context.Context) ([]orders.Order, error) {
+// currentQuery is what the list shows: the search, the status and
+// courier filters, the date filter counted from today and the printed
+// filter. It runs on the UI thread.
+func (s *OrderListScreen) currentQuery() orders.Query {
+	q := s.query
+	q.From, q.Printed = time.Time{}, nil
 	if i := s.Dates.SelectedIndex(); i > 0 {
 		y, mo, d := time.Now().Date()
 		q.From = time.Date(y, mo, d-(dateFilters[i].days-1), 0, 0, 0, 0, time.Local)
-	} else {
-		q.From = time.Time{}
 	}
-	svc, printed, query := s.m.s.Orders, s.printed, *q
+	if s.printed > 0 {
+		printed := s.printed == 1
+		q.Printed = &printed
+	}
+	return q
+}
+
+// lister completes q (its Offset and Limit set) with the current filters
+// and returns the call that lists that page. It runs on the UI thread;
+// the call it returns runs off it.
+func (s *OrderListScreen) lister(q *orders.Query) func(context.Context) ([]orders.Order, error) {
+	cur := s.currentQuery()
+	cur.Offset, cur.Limit = q.Offset, q.Limit
+	*q = cur
+	svc, query := s.m.s.Orders, cur
 	return func(ctx context.Context) ([]orders.Order, error) {
-		if printed > 0 {
-			return svc.ListPrinted(ctx, query, printed == 1)
-		}
 		return svc.List(ctx, query)
 	}
 }
@@ -507,12 +534,15 @@ func (s *OrderListScreen) showDetail(o *orders.Order) {
 		s.ActionMsg.Hide()
 	}
 	s.selected = o.OrderID
+	prev := s.order
 	cp := *o
 	s.order = &cp
 	v := s.values
 	v["Order no."].SetText(o.OrderID)
 	v["Waybill"].SetText(o.WaybillID)
 	v["Status"].SetText(statusText(o.Status))
+	v["Track status"].SetText(trackText(o))
+	s.showDetailRow("Track status", o.TrackStatus != "")
 	courier := []string{s.courierName(o.DeliveryID)}
 	for _, x := range []string{o.ServiceName, o.BizID} {
 		if x != "" {
@@ -529,26 +559,51 @@ func (s *OrderListScreen) showDetail(o *orders.Order) {
 	}
 	v["Error"].SetText(errText)
 	// The error line only when there is one: the label preview gets the room.
-	for i, k := range detailKeys {
-		if k == "Error" {
-			row := s.DetailFields.Objects[2*i : 2*i+2]
-			for _, o := range row {
-				if errText == "" {
-					o.Hide()
-				} else {
-					o.Show()
-				}
-			}
-		}
-	}
+	s.showDetailRow("Error", errText != "")
 	if !s.DetailFields.Visible() {
 		s.DetailFields.Show()
 	}
 	// The pane's rows changed height: lay it out again, fields and preview.
 	s.detail.Refresh()
-	s.Preview.Show(o)
+	// The label changes with the waybill, not with tracking: a push or a
+	// refresh of the same order keeps the preview rather than render again.
+	if prev == nil || prev.OrderID != o.OrderID || prev.WaybillID != o.WaybillID || prev.Status != o.Status {
+		s.Preview.Show(o)
+	}
 	s.updateActions()
 	s.loadExtras()
+}
+
+// showDetailRow shows or hides one line of the detail pane.
+func (s *OrderListScreen) showDetailRow(key string, visible bool) {
+	for i, k := range detailKeys {
+		if k != key {
+			continue
+		}
+		for _, o := range s.DetailFields.Objects[2*i : 2*i+2] {
+			if visible {
+				o.Show()
+			} else {
+				o.Hide()
+			}
+		}
+	}
+}
+
+// trackText is an order's tracking stage with the time and text of its
+// latest event, "" before any.
+func trackText(o *orders.Order) string {
+	if o.TrackStatus == "" {
+		return ""
+	}
+	text := stageText(o.TrackStatus)
+	if !o.TrackTime.IsZero() {
+		text += " · " + o.TrackTime.Local().Format("01-02 15:04")
+	}
+	if o.TrackMsg != "" {
+		text += " " + o.TrackMsg
+	}
+	return text
 }
 
 // goodsSummary is "T恤 ×2, 袜子 ×1 · 1.5 kg" from the request stored with
@@ -581,6 +636,18 @@ func (s *OrderListScreen) SelectOrder(orderID string) bool {
 func (s *OrderListScreen) stop() {
 	if s.stopWait != nil {
 		s.stopWait()
+	}
+	if s.exportCancel != nil {
+		s.exportCancel()
+	}
+}
+
+// pushed is called when a push changed an order's tracking: the list and,
+// when it shows that order, the detail pane follow.
+func (s *OrderListScreen) pushed(orderID string) {
+	s.Refresh()
+	if s.order != nil && s.order.OrderID == orderID && !s.busy {
+		s.loadExtras()
 	}
 }
 
@@ -996,5 +1063,139 @@ func (s *OrderListScreen) queryNotice() {
 func (s *OrderListScreen) jobChanged(j queue.Job) {
 	if s.order != nil && j.OrderID == s.order.OrderID && !s.busy {
 		s.loadExtras()
+	}
+}
+
+// --- export -----------------------------------------------------------------
+
+// exportProgress is how far an export is.
+type exportProgress struct{ done, total int }
+
+// buildExport makes the export button, its progress row and its message.
+func (s *OrderListScreen) buildExport() {
+	s.Export = widget.NewButtonWithIcon(lang.L("Export"), theme.DownloadIcon(), s.exportDialog)
+	s.ExportBar = widget.NewProgressBar()
+	s.ExportStop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), func() {
+		if s.exportCancel != nil {
+			s.exportCancel()
+			s.sayExport(widget.MediumImportance, lang.L("Stopping the export…"))
+		}
+	})
+	s.exportRow = container.NewBorder(nil, nil, nil, s.ExportStop, s.ExportBar)
+	s.exportRow.Hide()
+	s.ExportMsg = widget.NewLabel("")
+	s.ExportMsg.Wrapping = fyne.TextWrapWord
+	s.ExportMsg.Hide()
+	if s.m.s.ExportHistory == nil {
+		s.Export.Disable()
+	}
+}
+
+func (s *OrderListScreen) sayExport(imp widget.Importance, text string) {
+	s.ExportMsg.Importance = imp
+	s.ExportMsg.SetText(text)
+	s.ExportMsg.Show()
+}
+
+// exportDialog asks where to save the export; the file name's extension
+// (.xlsx or .csv) chooses the format.
+func (s *OrderListScreen) exportDialog() {
+	if s.exporting || s.m.s.ExportHistory == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, s.m.Window)
+			return
+		}
+		if wc == nil {
+			return // cancelled
+		}
+		// The dialog created the file; the export replaces it whole.
+		path := wc.URI().Path()
+		wc.Close()
+		s.ExportTo(path)
+	}, s.m.Window)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx", ".csv"}))
+	d.SetFileName("orders-" + time.Now().Format("20060102-1504") + ".xlsx")
+	d.Show()
+}
+
+// ExportTo exports what the search and filters show now, every page of
+// it, to path (.xlsx or .csv) on a goroutine, with progress under the list
+// and ExportStop to cancel; the outcome is shown there too. The save
+// dialog calls it with the file chosen.
+func (s *OrderListScreen) ExportTo(path string) {
+	export := s.m.s.ExportHistory
+	if s.exporting || export == nil {
+		return
+	}
+	if _, err := batch.ExportFormatOf(path); err != nil {
+		s.sayExport(widget.DangerImportance, lang.L("Not exported: name the file .xlsx or .csv."))
+		background(s.m.b, localTimeout, func(context.Context) (struct{}, error) {
+			removeIfEmpty(path)
+			return struct{}{}, nil
+		}, func(struct{}, error) {})
+		return
+	}
+	q := s.currentQuery()
+	s.exporting = true
+	s.Export.Disable()
+	s.ExportBar.Max, s.ExportBar.Value = 1, 0
+	s.ExportBar.Refresh()
+	s.exportRow.Show()
+	s.sayExport(widget.MediumImportance, lang.L("Exporting the orders…"))
+	ctx, cancel := context.WithCancel(context.Background())
+	s.exportCancel = cancel
+	report := progress(s.m.b, func(p exportProgress) {
+		if !s.exporting {
+			return
+		}
+		s.ExportBar.Max = float64(max(p.total, 1))
+		s.ExportBar.SetValue(float64(p.done))
+		s.sayExport(widget.MediumImportance, lang.L("Exporting: {{.Done}} of {{.Total}} orders…", map[string]any{"Done": p.done, "Total": p.total}))
+	})
+	background(s.m.b, exportTimeout, func(bctx context.Context) (int, error) {
+		// Stop cancels ctx; closing the window or the timeout cancels bctx.
+		stop := context.AfterFunc(bctx, cancel)
+		defer stop()
+		n, err := export(ctx, path, q, func(done, total int) { report(exportProgress{done, total}) })
+		if err != nil {
+			removeIfEmpty(path) // the dialog's empty file: no export there
+			// Stopped or timed out: say so, whatever the query answered.
+			switch {
+			case bctx.Err() != nil:
+				err = bctx.Err()
+			case ctx.Err() != nil:
+				err = ctx.Err()
+			}
+		}
+		return n, err
+	}, func(n int, err error) {
+		cancel()
+		s.exporting, s.exportCancel = false, nil
+		s.Export.Enable()
+		s.exportRow.Hide()
+		switch {
+		case errors.Is(err, context.Canceled):
+			s.sayExport(widget.WarningImportance, lang.L("Export stopped: no file was written."))
+		case errors.Is(err, context.DeadlineExceeded):
+			s.sayExport(widget.DangerImportance, lang.L("Not exported: it took too long. Narrow the search or the dates and export again."))
+		case err != nil:
+			s.sayExport(widget.DangerImportance, lang.L("Not exported")+": "+err.Error())
+		default:
+			s.sayExport(widget.SuccessImportance, lang.L("Exported {{.N}} orders to {{.Path}}. The file has the receivers' full phone numbers: keep it private.",
+				map[string]any{"N": n, "Path": path}))
+		}
+	})
+}
+
+// Exporting reports whether an export is running.
+func (s *OrderListScreen) Exporting() bool { return s.exporting }
+
+// removeIfEmpty removes a file the save dialog created and nothing wrote.
+func removeIfEmpty(path string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		os.Remove(path)
 	}
 }

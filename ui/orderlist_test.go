@@ -2,14 +2,19 @@ package ui
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/xuri/excelize/v2"
 
 	"waybilldesk/orders"
 	"waybilldesk/store"
@@ -276,5 +281,122 @@ func TestOrderDetailTimelineJobsNoticeAndActions(t *testing.T) {
 	test.Tap(l.CopyWaybill)
 	if got := h.app.Clipboard().Content(); got != kept.WaybillID {
 		t.Errorf("clipboard %q", got)
+	}
+}
+
+// TestOrdersExportWhatTheFiltersShowOnEveryPage: 450 failed orders and a
+// placed one; the list, filtered to the failed ones, has loaded its first
+// page of 200, and Export writes all 450 to CSV, then to XLSX (read back
+// with excelize), with progress and the outcome under the list.
+func TestOrdersExportWhatTheFiltersShowOnEveryPage(t *testing.T) {
+	h := newHarness(t)
+	const failed = 450
+	base := time.Now().Add(-time.Hour)
+	for i := 0; i < failed; i++ {
+		req, _ := jsonRequest(fmt.Sprintf("导出人%04d", i))
+		err := h.d.DB.CreateOrder(h.ctx, &store.Order{
+			OrderID: fmt.Sprintf("EXP%05d", i), DeliveryID: "YTO", BizID: "SANDBOX_YTO", Status: store.StatusFailed,
+			ErrorCode: 9300501, ErrorMsg: "test", Request: req,
+			ReceiverName: fmt.Sprintf("导出人%04d", i), ReceiverPhone: fmt.Sprintf("1390000%04d", i),
+			CreatedAt: base.Add(time.Duration(i) * time.Millisecond),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	placed := h.placeOrder("张三", "13812345678")
+	l := h.m.Orders
+	h.m.ShowOrders()
+	l.Status.SetSelected("失败")
+	h.waitFor("the first page of failed orders", func() bool { return len(l.Rows()) == pageSize })
+	if !l.more {
+		t.Fatal("the list says it has loaded everything")
+	}
+
+	export := func(name string) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), name)
+		os.WriteFile(path, nil, 0o600) // as the save dialog leaves it
+		start := time.Now()
+		l.ExportTo(path)
+		if !l.Exporting() || l.Export.Disabled() == false || !l.exportRow.Visible() {
+			t.Errorf("while exporting: exporting=%v export disabled=%v progress shown=%v", l.Exporting(), l.Export.Disabled(), l.exportRow.Visible())
+		}
+		h.waitFor("the export of "+name, func() bool { return !l.Exporting() })
+		t.Logf("%s: %s in %s", name, l.ExportMsg.Text, time.Since(start).Round(time.Millisecond))
+		if l.ExportMsg.Importance != widget.SuccessImportance || !strings.Contains(l.ExportMsg.Text, fmt.Sprintf("已导出 %d 个订单", failed)) ||
+			!strings.Contains(l.ExportMsg.Text, path) {
+			t.Fatalf("export message %q", l.ExportMsg.Text)
+		}
+		if l.ExportBar.Value != failed || l.ExportBar.Max != failed || l.exportRow.Visible() || l.Export.Disabled() {
+			t.Errorf("after: bar %v/%v, progress shown %v, export disabled %v", l.ExportBar.Value, l.ExportBar.Max, l.exportRow.Visible(), l.Export.Disabled())
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want owner-only (full phone numbers)", name, err, fi.Mode())
+		}
+		return path
+	}
+	// check compares the rows read back (header first) with the filter.
+	check := func(name string, rows [][]string) {
+		t.Helper()
+		if len(rows) != failed+1 {
+			t.Fatalf("%s has %d rows, want the header and %d orders", name, len(rows), failed)
+		}
+		col := map[string]int{}
+		for i, hd := range rows[0] {
+			col[strings.Fields(hd)[1]] = i
+		}
+		seen := map[string]bool{}
+		for _, r := range rows[1:] {
+			if r[col["status"]] != orders.StatusFailed || r[col["order_id"]] == placed.OrderID {
+				t.Fatalf("%s: row %q is not a failed order", name, r)
+			}
+			seen[r[col["order_id"]]] = true
+		}
+		if len(seen) != failed || !seen["EXP00000"] || !seen["EXP00449"] {
+			t.Errorf("%s: %d distinct orders, first/last there: %v %v", name, len(seen), seen["EXP00000"], seen["EXP00449"])
+		}
+		if r := rows[1]; r[col["order_id"]] != "EXP00449" || r[col["receiver_phone"]] != "13900000449" {
+			t.Errorf("%s: newest row %q, want EXP00449 with its full phone", name, r)
+		}
+	}
+
+	csvPath := export("失败订单.csv")
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("CSV", recs)
+
+	xlsxPath := export("失败订单.xlsx")
+	f, err := excelize.OpenFile(xlsxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("XLSX", rows)
+	if len(l.Rows()) != pageSize {
+		t.Errorf("exporting loaded %d rows into the list", len(l.Rows()))
+	}
+
+	// A name that is neither: nothing is written, and the dialog's empty
+	// file does not stay behind.
+	bad := filepath.Join(t.TempDir(), "orders.txt")
+	os.WriteFile(bad, nil, 0o600)
+	l.ExportTo(bad)
+	h.settle()
+	if !strings.Contains(l.ExportMsg.Text, "未导出") || l.ExportMsg.Importance != widget.DangerImportance {
+		t.Errorf("bad name: %q", l.ExportMsg.Text)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("the empty %s was left: %v", bad, err)
 	}
 }

@@ -20,16 +20,13 @@ import (
 
 	"waybilldesk/orders"
 	"waybilldesk/printing"
+	"waybilldesk/printing/queue"
 )
 
 // previewDPI is the resolution of the on-screen label: 100 mm at 110 dpi is
 // 433 px, sharp enough to read the address and check the barcode is there
 // without rendering the 800 px a 203-dpi printer needs.
 const previewDPI = 110
-
-// labelSize is the label stock the preview and the saved PDF use; the
-// printer settings (a later screen) will choose it per printer.
-var labelSize = printing.Size100x180
 
 // Preview shows the e-waybill label of one order and offers to save it as
 // PDF or copy its waybill id. The New order screen and the Orders screen
@@ -49,12 +46,18 @@ type Preview struct {
 	m     *Main
 	gen   int // bumped on every Show/Clear, so a slow render of an older order is dropped
 	html  string
+	size  printing.Size // the stock the label prints on, see Size
 	order *orders.Order
+	// reprint: the label shown is printed again (Orders), so its size is
+	// that of the printer of its last job; else (New order) the courier's
+	// default printer's.
+	reprint bool
 }
 
 // labelImage is what a render brings back to the UI thread.
 type labelImage struct {
 	html string
+	size printing.Size
 	img  image.Image
 }
 
@@ -100,34 +103,38 @@ func (p *Preview) Show(o *orders.Order) {
 		return
 	}
 	p.Status.SetText(lang.L("Rendering the label…"))
-	gen, id := p.gen, o.OrderID
-	svc, r := p.m.s.Orders, p.m.s.Renderer
+	gen, id, reprint := p.gen, o.OrderID, p.reprint
+	svc, r, q := p.m.s.Orders, p.m.s.Renderer, p.m.s.Printing
 	// Messages are worded here, on the UI thread, not in the goroutine.
 	errLabel, errRender := lang.L("Could not get the label"), lang.L("Could not render the label")
 	background(p.m.b, labelTimeout+renderTimeout, func(ctx context.Context) (labelImage, error) {
 		lctx, cancel := context.WithTimeout(ctx, labelTimeout)
-		html, _, err := svc.Label(lctx, id)
+		html, lo, err := svc.Label(lctx, id)
+		li := labelImage{html: html, size: printing.SizeOf(html)}
+		if err == nil && q != nil {
+			// The stock of the printer the label goes to, else its own.
+			li.size = q.LabelSize(lctx, queue.Label{OrderID: lo.OrderID, WaybillID: lo.WaybillID, DeliveryID: lo.DeliveryID, HTML: html}, reprint)
+		}
 		cancel()
 		if err != nil {
 			return labelImage{}, fmt.Errorf("%s: %w", errLabel, err)
 		}
 		rctx, cancel := context.WithTimeout(ctx, renderTimeout)
 		defer cancel()
-		b, err := r.PNG(rctx, html, labelSize, previewDPI)
+		b, err := r.PNG(rctx, html, li.size, previewDPI)
 		if err != nil {
-			return labelImage{html: html}, fmt.Errorf("%s: %w", errRender, err)
+			return li, fmt.Errorf("%s: %w", errRender, err)
 		}
 		// Decoded here, off the UI thread: a 433x786 PNG takes a few ms.
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			return labelImage{html: html}, fmt.Errorf("%s: %w", errRender, err)
+		if li.img, err = png.Decode(bytes.NewReader(b)); err != nil {
+			return li, fmt.Errorf("%s: %w", errRender, err)
 		}
-		return labelImage{html: html, img: img}, nil
+		return li, nil
 	}, func(li labelImage, err error) {
 		if gen != p.gen {
 			return // the operator moved on to another order
 		}
-		p.html = li.html
+		p.html, p.size = li.html, li.size
 		if p.html != "" {
 			p.SavePDF.Enable()
 		}
@@ -148,7 +155,7 @@ func (p *Preview) Clear() { p.reset(nil) }
 
 func (p *Preview) reset(o *orders.Order) {
 	p.gen++
-	p.order, p.html = o, ""
+	p.order, p.html, p.size = o, "", printing.Size{}
 	p.Image.Image = nil
 	p.Image.Refresh()
 	p.SavePDF.Disable()
@@ -160,6 +167,11 @@ func (p *Preview) reset(o *orders.Order) {
 // HTML returns the label HTML being shown, "" when none.
 func (p *Preview) HTML() string { return p.html }
 
+// Size returns the label stock the label shown is rendered and saved at:
+// the size of the printer it goes to, else the label's own (zero when no
+// label is shown).
+func (p *Preview) Size() printing.Size { return p.size }
+
 // errNoLabel is WritePDF's error when no label is shown.
 var errNoLabel = errors.New("no label to save")
 
@@ -167,21 +179,24 @@ var errNoLabel = errors.New("no label to save")
 // writes it to w. It blocks for the render: call it off the UI thread (the
 // save dialog does), reading nothing else of the pane.
 func (p *Preview) WritePDF(ctx context.Context, w io.Writer) error {
-	return writePDF(ctx, p.m.s.Renderer, p.html, w)
+	return writePDF(ctx, p.m.s.Renderer, p.html, p.size, w)
 }
 
 // writePDF's errors are in English: the caller words them for the
 // operator on the UI thread.
-func writePDF(ctx context.Context, r *printing.Renderer, html string, w io.Writer) error {
+func writePDF(ctx context.Context, r *printing.Renderer, html string, size printing.Size, w io.Writer) error {
 	if html == "" {
 		return errNoLabel
 	}
 	if r == nil {
 		return errors.New("no label renderer")
 	}
+	if size == (printing.Size{}) {
+		size = printing.SizeOf(html)
+	}
 	ctx, cancel := context.WithTimeout(ctx, renderTimeout)
 	defer cancel()
-	pdf, err := r.PDF(ctx, html, labelSize)
+	pdf, err := r.PDF(ctx, html, size)
 	if err != nil {
 		return fmt.Errorf("render the PDF: %w", err)
 	}
@@ -196,7 +211,7 @@ func (p *Preview) showSaveDialog() {
 	if p.order == nil || p.html == "" {
 		return
 	}
-	html, name := p.html, pdfFileName(p.order)
+	html, size, name := p.html, p.size, pdfFileName(p.order)
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil {
 			dialog.ShowError(err, p.m.Window)
@@ -207,7 +222,7 @@ func (p *Preview) showSaveDialog() {
 		}
 		p.Status.SetText(lang.L("Saving the PDF…"))
 		background(p.m.b, renderTimeout, func(ctx context.Context) (string, error) {
-			werr := writePDF(ctx, p.m.s.Renderer, html, wc)
+			werr := writePDF(ctx, p.m.s.Renderer, html, size, wc)
 			if cerr := wc.Close(); werr == nil && cerr != nil {
 				werr = fmt.Errorf("write the PDF: %w", cerr)
 			}

@@ -36,18 +36,35 @@ var languageNames = []string{"中文", "English"}
 
 // SettingsScreen is the "设置" tab: the mini program's AppID and AppSecret
 // (the secret goes to the system keyring, never to the history), the
-// token mode, the callback URL, the sandbox switch and speed, buyer
-// notices, the UI language, the data folder, and backups. WeChat and
-// sandbox settings apply at the next start; buyer notices at once.
+// token mode, the message push (callback URL, push token, EncodingAESKey
+// in the keyring, and a receiver on this machine), the sandbox switch and
+// speed, buyer notices, the UI language, the data folder, and backups.
+// WeChat and sandbox settings apply at the next start (the sandbox pushes
+// to the callback URL from then on); the receiver and buyer notices at
+// once.
 type SettingsScreen struct {
 	AppID     *FormEntry
 	Secret    *FormEntry // password field; empty keeps the stored secret
 	SecretRow *widget.Label
 	TokenMode *widget.Select
 	Callback  *FormEntry
-	Sandbox   *widget.Check
-	Speed     *FormEntry
-	// Save stores the settings above (and the secret in the keyring).
+	// PushToken is the message-push Token; AESKey the EncodingAESKey of
+	// safe mode (password field, kept in the keyring; empty keeps the
+	// stored one), AESKeyRow says whether one is stored and ForgetAESKey
+	// removes it.
+	PushToken    *FormEntry
+	AESKey       *FormEntry
+	AESKeyRow    *widget.Label
+	ForgetAESKey *widget.Button
+	// ReceivePushes runs the push receiver in the desk, on PushListen;
+	// PushStatus says what it does (listening, last push, errors).
+	ReceivePushes *widget.Check
+	PushListen    *FormEntry
+	PushStatus    *widget.Label
+	Sandbox       *widget.Check
+	Speed         *FormEntry
+	// Save stores the settings above (the secrets in the keyring) and
+	// starts or stops the push receiver.
 	Save *widget.Button
 
 	Notices      *widget.Check
@@ -88,6 +105,22 @@ func newSettingsScreen(m *Main) *SettingsScreen {
 	s.TokenMode = widget.NewSelect(modes, nil)
 	s.TokenMode.SetSelectedIndex(0)
 	s.Callback = newFormEntry("https://desk.example.com/wechat/push")
+	s.PushToken = newFormEntry(lang.L("3–32 letters or digits, as in the mini program's console"))
+	s.AESKey = newFormEntry(lang.L("43 characters for safe mode; empty keeps the stored one"))
+	s.AESKey.Password = true
+	s.AESKeyRow = widget.NewLabel("")
+	s.AESKeyRow.SizeName = theme.SizeNameCaptionText
+	s.AESKeyRow.Wrapping = fyne.TextWrapWord
+	s.ForgetAESKey = widget.NewButtonWithIcon(lang.L("Remove"), theme.DeleteIcon(), s.forgetAESKey)
+	s.ForgetAESKey.Hide()
+	s.ReceivePushes = widget.NewCheck(lang.L("Receive pushes on this machine"), nil)
+	s.PushListen = newFormEntry(settings.DefaultPushListen)
+	s.PushStatus = widget.NewLabel(lang.L("Not receiving pushes on this machine."))
+	s.PushStatus.Wrapping = fyne.TextWrapWord
+	if m.s.Pushes == nil {
+		s.ReceivePushes.Disable()
+		s.PushListen.Disable()
+	}
 	s.Sandbox = widget.NewCheck(lang.L("Always use the sandbox, even with an AppID"), nil)
 	s.Speed = newFormEntry("1")
 	s.Speed.onLeave = func(t string) string {
@@ -139,6 +172,15 @@ func newSettingsScreen(m *Main) *SettingsScreen {
 			fieldLabel("AppSecret"), container.NewVBox(s.Secret.withError(), s.SecretRow),
 			fieldLabel(lang.L("Token")), s.TokenMode,
 			fieldLabel(lang.L("Callback URL")), s.Callback.withError(),
+			fieldLabel(lang.L("Push token")), s.PushToken.withError(),
+			fieldLabel("EncodingAESKey"), container.NewVBox(s.AESKey.withError(),
+				container.NewBorder(nil, nil, nil, s.ForgetAESKey, s.AESKeyRow)),
+		},
+		headingRow(lang.L("Receive pushes")),
+		[]fyne.CanvasObject{
+			fieldLabel(""), s.ReceivePushes,
+			fieldLabel(lang.L("Listen on")), s.PushListen.withError(),
+			fieldLabel(""), s.PushStatus,
 		},
 		headingRow(lang.L("Sandbox")),
 		[]fyne.CanvasObject{
@@ -172,6 +214,8 @@ type settingsView struct {
 	st       settings.Settings
 	hasSec   bool
 	secErr   error
+	hasKey   bool
+	keyErr   error
 	notices  orders.NoticeSettings
 	dataDir  string
 	dataPath string
@@ -202,6 +246,9 @@ func (s *SettingsScreen) load() {
 		if v.st.AppID != "" {
 			v.hasSec, v.secErr = st.HasSecret(ctx, v.st.AppID)
 		}
+		if v.st.PushToken != "" {
+			v.hasKey, v.keyErr = st.HasAESKey(ctx)
+		}
 		v.dataDir, _ = settings.DataDir()
 		v.dataPath = st.DataPath()
 		return v, nil
@@ -217,6 +264,10 @@ func (s *SettingsScreen) load() {
 			}
 		}
 		s.Callback.SetText(v.st.CallbackURL)
+		s.PushToken.SetText(v.st.PushToken)
+		s.ReceivePushes.SetChecked(v.st.ReceivePushes)
+		s.PushListen.SetText(v.st.PushListen)
+		s.showAESKey(v.hasKey, v.keyErr)
 		s.Sandbox.SetChecked(v.st.Sandbox)
 		speed := v.st.SandboxSpeed
 		if speed < 1 {
@@ -266,6 +317,61 @@ func (s *SettingsScreen) showSecret(appID string, has bool, err error) {
 	}
 }
 
+// showAESKey says whether an EncodingAESKey is stored, never what it is.
+func (s *SettingsScreen) showAESKey(has bool, err error) {
+	s.AESKeyRow.Importance = widget.MediumImportance
+	s.ForgetAESKey.Hide()
+	switch {
+	case err != nil:
+		s.AESKeyRow.Importance = widget.DangerImportance
+		s.AESKeyRow.SetText(err.Error())
+	case has:
+		s.AESKeyRow.SetText(lang.L("Stored in the system keyring: pushes are in safe mode."))
+		s.ForgetAESKey.Show()
+	default:
+		s.AESKeyRow.SetText(lang.L("None: pushes are in plaintext mode, checked by the push token."))
+	}
+}
+
+// showPushStatus says what the push receiver does.
+func (s *SettingsScreen) showPushStatus(st orders.PushStatus) {
+	text, imp := pushStatusText(st)
+	s.PushStatus.Importance = imp
+	s.PushStatus.SetText(text)
+}
+
+// pushStatusText words the receiver's status: where it listens, the last
+// push and the last error.
+func pushStatusText(st orders.PushStatus) (string, widget.Importance) {
+	if st.Addr == "" {
+		if st.Error != "" {
+			return lang.L("Not receiving pushes") + ": " + st.Error, widget.DangerImportance
+		}
+		return lang.L("Not receiving pushes on this machine."), widget.MediumImportance
+	}
+	imp := widget.SuccessImportance
+	text := lang.L("Listening on http://{{.Addr}}/", map[string]any{"Addr": st.Addr})
+	if st.SafeMode {
+		text += " (" + lang.L("safe mode") + ")"
+	}
+	if st.Received == 0 {
+		text += " · " + lang.L("no push yet")
+	} else {
+		text += " · " + lang.L("{{.N}} push(es), the last at {{.Time}}", map[string]any{"N": st.Received, "Time": st.LastAt.Local().Format("15:04:05")})
+		switch {
+		case st.LastWaybill != "" && st.LastOrderID == "":
+			text += " (" + lang.L("waybill {{.Waybill}}, not in this history", map[string]any{"Waybill": st.LastWaybill}) + ")"
+		case st.LastOrderID != "":
+			text += " (" + lang.L("waybill") + " " + st.LastWaybill + " → " + stageText(st.LastStage) + ")"
+		}
+	}
+	if st.Error != "" {
+		imp = widget.WarningImportance
+		text += "\n" + lang.L("Last error at {{.Time}}: {{.Error}}", map[string]any{"Time": st.ErrorAt.Local().Format("15:04:05"), "Error": st.Error})
+	}
+	return text, imp
+}
+
 func (s *SettingsScreen) say(imp widget.Importance, text string) {
 	s.Message.Importance = imp
 	s.Message.SetText(text)
@@ -281,6 +387,12 @@ func (s *SettingsScreen) fieldFor(field string) *FormEntry {
 		return s.Secret
 	case "callback_url":
 		return s.Callback
+	case "push_token":
+		return s.PushToken
+	case "push_listen":
+		return s.PushListen
+	case "aes_key":
+		return s.AESKey
 	case "sandbox_speed":
 		return s.Speed
 	case "goods_img_url":
@@ -300,7 +412,12 @@ func (s *SettingsScreen) showError(head string, err error) {
 		}
 	}
 	if errors.Is(err, settings.ErrNoKeyring) {
-		s.Secret.SetError(settings.ErrNoKeyring.Error())
+		// Marked at what was being put in the keyring.
+		if strings.TrimSpace(s.AESKey.Text) != "" && strings.TrimSpace(s.Secret.Text) == "" {
+			s.AESKey.SetError(settings.ErrNoKeyring.Error())
+		} else {
+			s.Secret.SetError(settings.ErrNoKeyring.Error())
+		}
 	}
 	s.say(widget.DangerImportance, head+": "+err.Error())
 }
@@ -312,10 +429,11 @@ func (s *SettingsScreen) save() {
 	if st == nil || s.busy {
 		return
 	}
-	for _, e := range []*FormEntry{s.AppID, s.Secret, s.Callback, s.Speed} {
+	for _, e := range []*FormEntry{s.AppID, s.Secret, s.Callback, s.PushToken, s.AESKey, s.PushListen, s.Speed} {
 		e.ClearError()
 	}
-	in := settings.Settings{AppID: strings.TrimSpace(s.AppID.Text), CallbackURL: strings.TrimSpace(s.Callback.Text), Sandbox: s.Sandbox.Checked}
+	in := settings.Settings{AppID: strings.TrimSpace(s.AppID.Text), CallbackURL: strings.TrimSpace(s.Callback.Text), Sandbox: s.Sandbox.Checked,
+		PushToken: strings.TrimSpace(s.PushToken.Text), ReceivePushes: s.ReceivePushes.Checked, PushListen: strings.TrimSpace(s.PushListen.Text)}
 	if i := s.TokenMode.SelectedIndex(); i >= 0 {
 		in.TokenMode = tokenModes[i].value
 	}
@@ -325,14 +443,17 @@ func (s *SettingsScreen) save() {
 		return
 	}
 	in.SandboxSpeed = speed
-	secret := strings.TrimSpace(s.Secret.Text)
+	secret, aesKey := strings.TrimSpace(s.Secret.Text), strings.TrimSpace(s.AESKey.Text)
+	pushes := s.m.s.Pushes
 	s.busy = true
 	s.Save.Disable()
 	type saved struct {
-		has    bool
-		secErr error
+		has, hasKey    bool
+		secErr, keyErr error
+		push           orders.PushStatus
+		pushErr        error // the receiver could not start
 	}
-	background(s.m.b, localTimeout, func(ctx context.Context) (saved, error) {
+	background(s.m.b, saveTimeout, func(ctx context.Context) (saved, error) {
 		if err := st.Save(ctx, in); err != nil {
 			return saved{}, err
 		}
@@ -341,9 +462,20 @@ func (s *SettingsScreen) save() {
 				return saved{}, err
 			}
 		}
+		if aesKey != "" {
+			if err := st.SetAESKey(ctx, aesKey); err != nil {
+				return saved{}, err
+			}
+		}
 		var r saved
 		if in.AppID != "" {
 			r.has, r.secErr = st.HasSecret(ctx, in.AppID)
+		}
+		if in.PushToken != "" {
+			r.hasKey, r.keyErr = st.HasAESKey(ctx)
+		}
+		if pushes != nil {
+			r.push, r.pushErr = pushes.ApplyPushSettings(ctx)
 		}
 		return r, nil
 	}, func(r saved, err error) {
@@ -354,8 +486,53 @@ func (s *SettingsScreen) save() {
 			return
 		}
 		s.Secret.SetText("")
+		s.AESKey.SetText("")
 		s.showSecret(in.AppID, r.has, r.secErr)
+		s.showAESKey(r.hasKey, r.keyErr)
+		if pushes != nil {
+			s.showPushStatus(r.push)
+		}
+		if r.pushErr != nil {
+			s.PushListen.SetError(r.pushErr.Error())
+			s.say(widget.WarningImportance, lang.L("Saved, but pushes are not received on this machine")+": "+r.pushErr.Error())
+			return
+		}
 		s.say(widget.SuccessImportance, lang.L("Saved. Restart Waybill Desk to apply the AppID, AppSecret, token and sandbox settings."))
+	})
+}
+
+// forgetAESKey removes the stored EncodingAESKey: pushes go back to
+// plaintext mode, for the receiver at once.
+func (s *SettingsScreen) forgetAESKey() {
+	st, pushes := s.m.s.Settings, s.m.s.Pushes
+	if st == nil || s.busy {
+		return
+	}
+	s.busy = true
+	type forgot struct {
+		push    orders.PushStatus
+		pushErr error
+	}
+	background(s.m.b, saveTimeout, func(ctx context.Context) (forgot, error) {
+		var f forgot
+		if err := st.SetAESKey(ctx, ""); err != nil {
+			return f, err
+		}
+		if pushes != nil {
+			f.push, f.pushErr = pushes.ApplyPushSettings(ctx)
+		}
+		return f, nil
+	}, func(f forgot, err error) {
+		s.busy = false
+		if err != nil {
+			s.showError(lang.L("Not removed"), err)
+			return
+		}
+		s.showAESKey(false, nil)
+		if pushes != nil {
+			s.showPushStatus(f.push)
+		}
+		s.say(widget.SuccessImportance, lang.L("EncodingAESKey removed from the keyring: pushes are in plaintext mode."))
 	})
 }
 

@@ -1,16 +1,22 @@
 package ui
 
 import (
+	"context"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/desk"
+	"waybilldesk/orders"
 	"waybilldesk/settings"
 	"waybilldesk/store"
 )
@@ -108,4 +114,125 @@ func TestSettingsKeepTheSecretInTheKeyringAndApplyAtNextStart(t *testing.T) {
 	if got, _ := settings.DataDir(); got != dir {
 		t.Errorf("data folder %q, want %q", got, dir)
 	}
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestPushesFromTheSandboxMoveTheOrderInOrders: the callback URL, push
+// token and EncodingAESKey are stored, so the embedded sandbox pushes
+// there in safe mode; Settings turns on the desk's own receiver at that
+// address. A forged push is refused and shown; when the sandbox clock
+// moves a day on, the sandbox's pushes reach the receiver, the order's
+// tracking changes and the Orders detail shows it, without asking WeChat.
+func TestPushesFromTheSandboxMoveTheOrderInOrders(t *testing.T) {
+	const token, aesKey = "deskpush2026", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	ctx := context.Background()
+	addr := freeAddr(t)
+	dbPath := filepath.Join(t.TempDir(), "history.db")
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := settings.New(db)
+	if err := st.Save(ctx, settings.Settings{CallbackURL: "http://" + addr + "/wechat/push", PushToken: token}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetAESKey(ctx, aesKey); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.SetAESKey(ctx, "") })
+	db.Close()
+
+	h := newHarnessAt(t, dbPath)
+	s, l := h.m.Settings, h.m.Orders
+	h.m.ShowSettings()
+	h.waitFor("the settings loaded", func() bool { return s.DataDir.Text != "" })
+	if s.PushToken.Text != token || !strings.Contains(s.AESKeyRow.Text, "安全模式") || s.PushListen.Text != settings.DefaultPushListen {
+		t.Fatalf("loaded: token %q, key %q, listen %q", s.PushToken.Text, s.AESKeyRow.Text, s.PushListen.Text)
+	}
+	if !strings.Contains(s.PushStatus.Text, "本机未接收") {
+		t.Errorf("status before: %q", s.PushStatus.Text)
+	}
+
+	// Receive pushes on this machine, at the callback URL's address.
+	s.ReceivePushes.SetChecked(true)
+	typeInto(s.PushListen, addr)
+	test.Tap(s.Save)
+	h.waitFor("the receiver listening", func() bool { return strings.Contains(s.PushStatus.Text, "正在监听 http://"+addr+"/") })
+	if !strings.Contains(s.PushStatus.Text, "安全模式") || s.Message.Importance != widget.SuccessImportance {
+		t.Errorf("status %q, message %q", s.PushStatus.Text, s.Message.Text)
+	}
+
+	// A forged push is refused, and the status says so.
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	resp, err := http.Post("http://"+addr+"/wechat/push?timestamp="+now+"&nonce=1&signature=forged", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("forged push answered %s", resp.Status)
+	}
+	h.waitFor("the refusal shown", func() bool { return strings.Contains(s.PushStatus.Text, "signature does not match") })
+
+	// An order, shown in Orders; a day later the sandbox pushes its path.
+	o := h.placeOrder("张三", "13812345678")
+	h.m.ShowOrders()
+	l.Refresh()
+	h.waitFor("the order listed", func() bool { return l.SelectOrder(o.OrderID) })
+	h.waitFor("its details", func() bool { return showsText(l.DetailFields, o.OrderID) })
+	if l.values["Track status"].Visible() {
+		t.Errorf("tracking %q shown before any event", l.values["Track status"].Text)
+	}
+	start := time.Now()
+	if err := h.d.Sandbox().Advance(h.ctx, 30*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the pushed tracking in the detail", func() bool {
+		return l.values["Track status"].Visible() && l.values["Track status"].Text != "" && len(l.Timeline.Objects) >= 2
+	})
+	t.Logf("pushed in %s: %s", time.Since(start).Round(time.Millisecond), l.values["Track status"].Text)
+	got, err := h.d.Orders.Get(h.ctx, o.OrderID)
+	if err != nil || got.TrackStatus == "" || !strings.HasPrefix(l.values["Track status"].Text, stageText(got.TrackStatus)) {
+		t.Fatalf("history %+v (%v), detail %q", got, err, l.values["Track status"].Text)
+	}
+	events, _ := h.d.Orders.Events(h.ctx, o.OrderID)
+	for _, e := range events {
+		if e.Source != "push" {
+			t.Errorf("event %+v did not come from a push", e)
+		}
+	}
+	if head := firstEventHead(events); head == "" || !showsText(l.Timeline, head) {
+		t.Errorf("timeline %q lacks the first event %q", texts(l.Timeline), head)
+	}
+	h.waitFor("the push in the status", func() bool { return strings.Contains(s.PushStatus.Text, o.WaybillID) })
+	t.Logf("status: %s", s.PushStatus.Text)
+
+	// Off again: nothing listens.
+	s.ReceivePushes.SetChecked(false)
+	test.Tap(s.Save)
+	h.waitFor("the receiver stopped", func() bool { return strings.Contains(s.PushStatus.Text, "本机未接收") })
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Error("still listening after the switch was turned off")
+	}
+}
+
+// firstEventHead is the timeline's line for the first event: its time and
+// stage, "" without one.
+func firstEventHead(events []store.PathEvent) string {
+	if len(events) == 0 {
+		return ""
+	}
+	e := events[0]
+	return e.ActionTime.Local().Format("01-02 15:04") + "  " + stageText(orders.TrackStage(e.ActionType))
 }

@@ -50,6 +50,25 @@ type Services struct {
 	// SandboxReason says why the desk runs on the sandbox when an AppID is
 	// set (no secret in the keyring, no keyring): shown in the banner.
 	SandboxReason string
+	// ExportHistory writes the orders matching q (all pages) to path as
+	// CSV or XLSX, reporting progress; nil disables the Orders screen's
+	// Export button.
+	ExportHistory func(ctx context.Context, path string, q orders.Query, progress func(done, total int)) (int, error)
+	// Pushes is the desk's own receiver of WeChat's message pushes;
+	// nil hides the Settings switch that runs it.
+	Pushes Pushes
+}
+
+// Pushes starts and stops the desk's receiver of WeChat's message pushes
+// from the stored settings and tells what it does; *desk.Desk is one.
+type Pushes interface {
+	// ApplyPushSettings starts, restarts or stops the receiver as the
+	// stored settings say and returns its status.
+	ApplyPushSettings(ctx context.Context) (orders.PushStatus, error)
+	// PushStatus is the receiver's status now.
+	PushStatus() orders.PushStatus
+	// SubscribePushes delivers the status after every change until stop.
+	SubscribePushes(buffer int) (ch <-chan orders.PushStatus, stop func())
 }
 
 // WindowSize is the size the window opens at: it fits a 1280x800 laptop
@@ -88,6 +107,8 @@ type Main struct {
 
 	courierGen int // bumped per courier load, so an older answer is dropped
 	stopJobs   func()
+	stopPushes func()
+	pushesSeen int // pushes received when the last status came
 }
 
 // prefTab keeps the tab shown last: a packing station opens on its scan
@@ -150,6 +171,18 @@ func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
 		m.stopJobs = stop
 		listen(m.b, events, func(e queue.Event) { m.jobChanged(e.Job) })
 	}
+	if s.Pushes != nil {
+		events, stop := s.Pushes.SubscribePushes(16)
+		m.stopPushes = stop
+		listen(m.b, events, m.pushChanged)
+		pushes := s.Pushes
+		background(m.b, localTimeout, func(context.Context) (orders.PushStatus, error) {
+			return pushes.PushStatus(), nil
+		}, func(st orders.PushStatus, _ error) {
+			m.pushesSeen = st.Received
+			m.Settings.showPushStatus(st)
+		})
+	}
 	m.LoadCouriers(false)
 	m.Orders.Refresh()
 	if i := a.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(m.Tabs.Items) {
@@ -186,6 +219,19 @@ func (m *Main) ShowSettings() { m.Tabs.Select(m.Tabs.Items[6]) }
 // jobChanged passes a print job event to the screens that show jobs.
 func (m *Main) jobChanged(j queue.Job) {
 	m.Orders.jobChanged(j)
+}
+
+// pushChanged is called with the push receiver's status after every
+// change: Settings shows it, and a push that moved an order of the
+// history updates the Orders screen.
+func (m *Main) pushChanged(st orders.PushStatus) {
+	m.Settings.showPushStatus(st)
+	if st.Received != m.pushesSeen {
+		m.pushesSeen = st.Received
+		if st.LastOrderID != "" {
+			m.Orders.pushed(st.LastOrderID)
+		}
+	}
 }
 
 // printersChanged is called when the Printers screen added, changed or
@@ -271,6 +317,9 @@ func (m *Main) Close() {
 	m.Batch.stop()
 	if m.stopJobs != nil {
 		m.stopJobs()
+	}
+	if m.stopPushes != nil {
+		m.stopPushes()
 	}
 	m.b.close()
 }

@@ -1,10 +1,12 @@
 package batch
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -67,11 +69,58 @@ func ExportHeader() []string {
 // exportPage is how many orders are read at a time.
 const exportPage = 500
 
+// ExportOptions tune an export.
+type ExportOptions struct {
+	// Progress, when set, is called with the orders written so far and the
+	// total the export will write: once before the first page (0 of N),
+	// then after every page of 500. It runs on the exporting goroutine.
+	Progress func(done, total int)
+}
+
 // Export writes the orders of the history matching q (all of them, newest
 // first; q.Limit and q.Offset are ignored) as CSV or XLSX and returns how
 // many it wrote. Orders created after the export starts are left out, so
 // paging is not shifted by them.
 func Export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format, w io.Writer) (int, error) {
+	return export(ctx, db, q, format, w, ExportOptions{})
+}
+
+// ExportFile exports the orders matching q into the file at path, as CSV
+// or XLSX after its extension (ExportFormatOf). The file is written beside
+// path and renamed over it when complete, readable by its owner only (it
+// holds full phone numbers): a failed or cancelled export (ctx) leaves no
+// half file under the name.
+func ExportFile(ctx context.Context, db *store.DB, path string, q store.OrderQuery, opts ExportOptions) (int, error) {
+	format, err := ExportFormatOf(path)
+	if err != nil {
+		return 0, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".waybilldesk-export-*")
+	if err != nil {
+		return 0, fmt.Errorf("export to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
+	bw := bufio.NewWriter(tmp)
+	n, err := export(ctx, db, q, format, bw, opts)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return n, fmt.Errorf("export to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+func export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format, w io.Writer, opts ExportOptions) (int, error) {
 	if q.To.IsZero() {
 		q.To = time.Now().Add(time.Millisecond)
 	}
@@ -94,8 +143,19 @@ func Export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format
 	default:
 		return 0, fmt.Errorf("export: unknown format %q", format)
 	}
+	total := -1
+	if opts.Progress != nil {
+		var err error
+		if total, err = db.CountOrders(ctx, q); err != nil {
+			return 0, fmt.Errorf("export: %w", err)
+		}
+		opts.Progress(0, total)
+	}
 	n := 0
 	for q.Offset = 0; ; q.Offset += exportPage {
+		if err := ctx.Err(); err != nil {
+			return n, fmt.Errorf("export: %w", err)
+		}
 		q.Limit = exportPage
 		page, err := db.ListOrders(ctx, q)
 		if err != nil {
@@ -106,6 +166,9 @@ func Export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format
 				return n, fmt.Errorf("export order %s: %w", page[i].OrderID, err)
 			}
 			n++
+		}
+		if opts.Progress != nil {
+			opts.Progress(n, max(total, n))
 		}
 		if len(page) < exportPage {
 			break

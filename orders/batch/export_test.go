@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -136,5 +139,67 @@ func TestExportFormatOf(t *testing.T) {
 	}
 	if _, err := ExportFormatOf("b.xls"); err == nil {
 		t.Fatal(".xls accepted")
+	}
+}
+
+// TestExportFileReportsProgressAndCancelsCleanly: 1,200 orders are three
+// pages; progress counts them against the total; the printed filter is
+// honoured; a cancelled export leaves neither the file nor a temporary.
+func TestExportFileReportsProgressAndCancelsCleanly(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	base := time.Now().Add(-time.Hour)
+	const total = 1200
+	for i := 0; i < total; i++ {
+		err := db.CreateOrder(ctx, &store.Order{OrderID: fmt.Sprintf("P%05d", i), DeliveryID: "ZTO", Status: store.StatusFailed,
+			Request: json.RawMessage(`{}`), ReceiverName: "王小蒙", ReceiverPhone: "18610000000", CreatedAt: base.Add(time.Duration(i) * time.Millisecond)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "all.csv")
+	var reports [][2]int
+	n, err := ExportFile(ctx, db, path, store.OrderQuery{}, ExportOptions{Progress: func(done, total int) { reports = append(reports, [2]int{done, total}) }})
+	if err != nil || n != total {
+		t.Fatalf("exported %d, %v", n, err)
+	}
+	want := [][2]int{{0, total}, {500, total}, {1000, total}, {total, total}}
+	if fmt.Sprint(reports) != fmt.Sprint(want) {
+		t.Errorf("progress %v, want %v", reports, want)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: %v %v", path, err, fi)
+	}
+	if c, _ := db.CountOrders(ctx, store.OrderQuery{Status: store.StatusFailed}); c != total {
+		t.Errorf("count %d", c)
+	}
+
+	// Nothing printed yet: "printed" exports none, "not printed" all.
+	printed := true
+	if n, err := ExportFile(ctx, db, filepath.Join(dir, "printed.xlsx"), store.OrderQuery{Printed: &printed}, ExportOptions{}); err != nil || n != 0 {
+		t.Errorf("printed only: %d, %v", n, err)
+	}
+
+	// Stopped after the first page: an error, and no file at all.
+	stopped := filepath.Join(dir, "stopped.xlsx")
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = ExportFile(cctx, db, stopped, store.OrderQuery{}, ExportOptions{Progress: func(done, _ int) {
+		if done >= 500 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled export: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "all.csv" && e.Name() != "printed.xlsx" {
+			t.Errorf("%s left behind", e.Name())
+		}
 	}
 }

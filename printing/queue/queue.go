@@ -593,29 +593,70 @@ func (q *Queue) Reprint(ctx context.Context, order, printer string) (Job, error)
 	if err != nil {
 		return Job{}, fmt.Errorf("reprint %s: %w", order, err)
 	}
-	req := Request{Order: order, Printer: printer}
-	if printer == "" {
-		last, err := q.db.ListPrintJobs(ctx, store.PrintJobQuery{OrderID: l.OrderID, Limit: 1})
-		if err != nil {
-			return Job{}, fmt.Errorf("reprint %s: %w", order, err)
-		}
-		if len(last) == 1 {
-			req.Printer = last[0].Printer
-			if len(last[0].Settings) > 0 {
-				var p Printer
-				if err := json.Unmarshal(last[0].Settings, &p); err != nil {
-					return Job{}, fmt.Errorf("reprint %s: settings of job %d: %w", order, last[0].ID, err)
-				}
-				req.Target = &p
-			}
-			if req.Target != nil && req.Target.Kind == KindPDF && last[0].Output != "" {
-				// A new file beside the first print, never over it.
-				req.Target.Address = filepath.Dir(last[0].Output)
-				req.Target.Name = "pdf:" + req.Target.Address
-			}
-		}
+	req, err := q.reprintRequest(ctx, l, printer)
+	if err != nil {
+		return Job{}, err
 	}
 	return q.submit(ctx, req, l)
+}
+
+// reprintRequest is the request of a reprint of l on printer, or, with
+// printer "", on the printer and settings of its last job.
+func (q *Queue) reprintRequest(ctx context.Context, l Label, printer string) (Request, error) {
+	req := Request{Order: l.OrderID, Printer: printer}
+	if printer != "" {
+		return req, nil
+	}
+	last, err := q.db.ListPrintJobs(ctx, store.PrintJobQuery{OrderID: l.OrderID, Limit: 1})
+	if err != nil {
+		return req, fmt.Errorf("reprint %s: %w", l.OrderID, err)
+	}
+	if len(last) == 1 {
+		req.Printer = last[0].Printer
+		if len(last[0].Settings) > 0 {
+			var p Printer
+			if err := json.Unmarshal(last[0].Settings, &p); err != nil {
+				return req, fmt.Errorf("reprint %s: settings of job %d: %w", l.OrderID, last[0].ID, err)
+			}
+			req.Target = &p
+		}
+		if req.Target != nil && req.Target.Kind == KindPDF && last[0].Output != "" {
+			// A new file beside the first print, never over it.
+			req.Target.Address = filepath.Dir(last[0].Output)
+			req.Target.Name = "pdf:" + req.Target.Address
+		}
+	}
+	return req, nil
+}
+
+// LabelSize is the size l comes out at when printed without naming a
+// printer: the label stock of the printer it goes to, which for a reprint
+// is the printer of the order's last job (as Reprint chooses) and
+// otherwise the courier's default printer or the only one (as Submit
+// does). A PDF printer prints at the label's own @page size when it has
+// one, as the renderer does. With no printer to go to, it is the label's
+// own size (printing.SizeOf). Previews and saved PDFs use it, so they look
+// like the printed label.
+func (q *Queue) LabelSize(ctx context.Context, l Label, reprint bool) printing.Size {
+	own, hasOwn := printing.PageSize(l.HTML)
+	req := Request{Order: l.OrderID}
+	var err error
+	if reprint {
+		req, err = q.reprintRequest(ctx, l, "")
+	}
+	var p Printer
+	if err == nil {
+		p, _, err = q.resolve(ctx, req, l.DeliveryID)
+	}
+	switch {
+	case err == nil && p.Language == LangPDF && hasOwn:
+		return own
+	case err == nil && p.Size != (printing.Size{}):
+		return p.Size
+	case err != nil && !errors.Is(err, ErrNoPrinter) && !errors.Is(err, store.ErrNotFound):
+		q.log.Warn("label size: printer not resolved; using the label's own size", "order_id", l.OrderID, "err", err)
+	}
+	return printing.SizeOf(l.HTML)
 }
 
 // TestPrint queues the test label on a printer record: a frame on the

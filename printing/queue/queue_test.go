@@ -548,3 +548,51 @@ func TestCloseCutsStalledSend(t *testing.T) {
 		t.Fatalf("job after close: %+v %v", j, err)
 	}
 }
+
+// TestLabelSizeIsThePrintersStock: a label previews at the stock of the
+// printer it goes to (the courier's default, or for a reprint the printer
+// of the last job), at its own @page size on a PDF printer, and at its own
+// size when there is no printer.
+func TestLabelSizeIsThePrintersStock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	o := e.place(t)
+	html, _, err := e.d.Orders.Label(ctx, o.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := queue.Label{OrderID: o.OrderID, WaybillID: o.WaybillID, DeliveryID: o.DeliveryID, HTML: html}
+	own := printing.SizeOf(html)
+	if own != printing.Size100x180 {
+		t.Fatalf("the sandbox label asks %v", own)
+	}
+	if got := e.q.LabelSize(ctx, l, false); got != own {
+		t.Errorf("no printer: %v, want the label's own %v", got, own)
+	}
+	add := func(p queue.Printer) {
+		t.Helper()
+		if _, err := e.q.AddPrinter(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The only printer is where labels go, even without being a default.
+	add(queue.Printer{Name: "small", Kind: queue.KindRaw, Address: closedPort(t), Language: queue.LangTSPL, Size: printing.Size76x130})
+	if got := e.q.LabelSize(ctx, l, false); got != printing.Size76x130 {
+		t.Errorf("only printer 76x130: %v", got)
+	}
+	// A PDF printer, the courier's default: the template's @page wins.
+	add(queue.Printer{Name: "files", Kind: queue.KindPDF, Address: t.TempDir(), Size: printing.Size100x150, Couriers: []string{o.DeliveryID}})
+	if got := e.q.LabelSize(ctx, l, false); got != own {
+		t.Errorf("PDF printer 100x150 for a 100x180 template: %v, want %v", got, own)
+	}
+	// Printed once on "small": a reprint goes there, a new print to the default.
+	if _, err := e.q.Submit(ctx, queue.Request{Order: o.OrderID, Printer: "small"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.q.LabelSize(ctx, l, true); got != printing.Size76x130 {
+		t.Errorf("reprint after a job on small: %v", got)
+	}
+	if got := e.q.LabelSize(ctx, l, false); got != own {
+		t.Errorf("new print on the PDF default: %v", got)
+	}
+}
