@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"waybilldesk/desk"
+	"waybilldesk/internal/atomicfile"
 	"waybilldesk/orders"
 	"waybilldesk/orders/batch"
 )
@@ -48,7 +46,7 @@ func runExport(e *env, args []string) error {
 	}
 	return e.withDesk(func(d *desk.Desk) error {
 		var n int
-		err := writeStreamAtomic(*file, 0o600, func(w io.Writer) error {
+		err := atomicfile.Write(*file, 0o600, func(w io.Writer) error {
 			var err error
 			n, err = batch.Export(e.ctx, d.DB, q, format, w)
 			return err
@@ -74,33 +72,4 @@ func parseDay(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not a date like 2026-11-01", s)
 	}
 	return t, nil
-}
-
-// writeStreamAtomic writes a file through a temporary file beside it and a
-// rename, so a failed export never leaves half a file under the name.
-func writeStreamAtomic(path string, perm os.FileMode, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".waybilldesk-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"waybilldesk/desk"
+	"waybilldesk/internal/atomicfile"
 	"waybilldesk/orders"
 	"waybilldesk/orders/batch"
 	"waybilldesk/store"
@@ -348,11 +349,11 @@ func printResults(e *env, results []batch.RowResult) error {
 }
 
 func writeResults(path string, results []batch.RowResult) error {
-	return writeStreamAtomic(path, 0o644, func(w io.Writer) error { return batch.WriteResultsCSV(w, results) })
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return batch.WriteResultsCSV(w, results) })
 }
 
 func writeTemplate(e *env, path string) error {
-	if err := writeStreamAtomic(path, 0o644, batch.WriteTemplate); err != nil {
+	if err := atomicfile.Write(path, 0o644, batch.WriteTemplate); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote the import template to %s\n", path)

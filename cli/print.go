@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"waybilldesk/desk"
+	"waybilldesk/internal/atomicfile"
 	"waybilldesk/printing"
 	"waybilldesk/printing/output"
 	"waybilldesk/printing/queue"
@@ -357,30 +358,9 @@ func runRender(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("render %s: %w", *htmlFile, err)
 	}
-	if err := writeFileAtomic(out, data); err != nil {
+	if err := atomicfile.WriteBytes(out, 0o644, data); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "%s -> %s (%d bytes)\n", *htmlFile, out, len(data))
 	return nil
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so a failed
-// write never leaves half a label behind.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".waybilldesk-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -91,7 +91,7 @@ func (w *wechat) send(t *testing.T, g *gateway, ev wxapi.NotifyQueryEvent, o sen
 		}
 	}
 	var reply wxapi.NotifyQueryReply
-	if isXML(raw) {
+	if wxapi.IsXML(raw) {
 		err = xml.Unmarshal(raw, &reply)
 	} else {
 		err = json.Unmarshal(raw, &reply)

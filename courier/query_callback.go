@@ -1,9 +1,7 @@
 package courier
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -70,7 +68,7 @@ func (s *Server) serveNotifyQuery(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	reply := s.backCheck(ctx, ev)
 
-	asXML := s.opts.Format == FormatXML || s.opts.Format == FormatAuto && isXML(body)
+	asXML := s.opts.Format == FormatXML || s.opts.Format == FormatAuto && wxapi.IsXML(body)
 	out, err := encodeReply(reply, asXML)
 	if err == nil && sealed {
 		var box *wxapi.SealedReply
@@ -100,18 +98,8 @@ func encodeReply(v any, asXML bool) ([]byte, error) {
 	if s, ok := v.(sealedXML); ok {
 		v = s.SealedReply
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return wxapi.MarshalJSON(v)
 }
-
-// isXML tells the format of a push, as wxapi does: WeChat sends what the
-// mini program is configured for.
-func isXML(body []byte) bool { return bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) }
 
 // backCheck answers one waybill_notify_query from the history.
 func (s *Server) backCheck(ctx context.Context, ev *wxapi.NotifyQueryEvent) *wxapi.NotifyQueryReply {

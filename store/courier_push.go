@@ -22,28 +22,10 @@ const migrationPhonePushes = `CREATE TABLE phone_pushes (
 // UnpushedPathEvents returns an order's path events that were not pushed
 // through pathnotify yet, oldest first.
 func (db *DB) UnpushedPathEvents(ctx context.Context, orderID string) ([]PathEvent, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT e.action_time, e.action_type, e.action_msg, e.source
+	return db.queryPathEvents(ctx, "unpushed path events of "+orderID, `SELECT e.action_time, e.action_type, e.action_msg, e.source
 		FROM path_events e LEFT JOIN phone_pushes p ON p.order_id = e.order_id
 			AND p.action_time = e.action_time AND p.action_type = e.action_type AND p.action_msg = e.action_msg
 		WHERE e.order_id = ? AND p.order_id IS NULL ORDER BY e.action_time, e.id`, orderID)
-	if err != nil {
-		return nil, fmt.Errorf("unpushed path events of %s: %w", orderID, err)
-	}
-	defer rows.Close()
-	var out []PathEvent
-	for rows.Next() {
-		var e PathEvent
-		var at int64
-		if err := rows.Scan(&at, &e.ActionType, &e.ActionMsg, &e.Source); err != nil {
-			return nil, fmt.Errorf("unpushed path events of %s: %w", orderID, err)
-		}
-		e.ActionTime = time.Unix(at, 0)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("unpushed path events of %s: %w", orderID, err)
-	}
-	return out, nil
 }
 
 // MarkPathEventPushed records that an order's path event was pushed through

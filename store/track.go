@@ -55,10 +55,16 @@ func (db *DB) AddPathEvents(ctx context.Context, orderID string, version int, ev
 
 // PathEvents returns an order's events, oldest first.
 func (db *DB) PathEvents(ctx context.Context, orderID string) ([]PathEvent, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT action_time, action_type, action_msg, source FROM path_events
-		WHERE order_id = ? ORDER BY action_time, id`, orderID)
+	return db.queryPathEvents(ctx, "path events of "+orderID, `SELECT action_time, action_type, action_msg, source
+		FROM path_events WHERE order_id = ? ORDER BY action_time, id`, orderID)
+}
+
+// queryPathEvents runs a query selecting action_time, action_type,
+// action_msg and source.
+func (db *DB) queryPathEvents(ctx context.Context, what, query string, args ...any) ([]PathEvent, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("path events of %s: %w", orderID, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []PathEvent
@@ -66,12 +72,15 @@ func (db *DB) PathEvents(ctx context.Context, orderID string) ([]PathEvent, erro
 		var e PathEvent
 		var at int64
 		if err := rows.Scan(&at, &e.ActionType, &e.ActionMsg, &e.Source); err != nil {
-			return nil, fmt.Errorf("path events of %s: %w", orderID, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		e.ActionTime = time.Unix(at, 0)
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // SetTrack records the tracking stage of an order's latest event.

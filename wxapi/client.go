@@ -184,7 +184,7 @@ func (c *Client) send(ctx context.Context, endpoint, method, path string, query 
 	}
 	req := c.http.R().SetContext(ctx).SetQueryParams(query).SetDoNotParseResponse(false)
 	if body != nil {
-		payload, err := marshal(body)
+		payload, err := MarshalJSON(body)
 		if err != nil {
 			return fmt.Errorf("wechat %s: encode request: %w", endpoint, err)
 		}
@@ -223,9 +223,10 @@ func decodeAnswer(endpoint string, raw []byte, out any) error {
 	return nil
 }
 
-// marshal encodes JSON without escaping &, < and > (WeChat rejects \uXXXX
-// escapes on some endpoints, and goods names often contain "&").
-func marshal(v any) ([]byte, error) {
+// MarshalJSON encodes JSON as WeChat sends and expects it: without
+// escaping &, < and > (WeChat rejects \uXXXX escapes on some endpoints, and
+// goods names often contain "&"), and without a trailing newline.
+func MarshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

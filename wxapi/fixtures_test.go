@@ -335,7 +335,7 @@ func request[T any](omitted []string, added map[string]any, check func(*testing.
 			t.Fatalf("decode as %T: %v", req, err)
 		}
 		check(t, &req)
-		body, err := marshal(&req)
+		body, err := MarshalJSON(&req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +396,7 @@ func answer[T any](endpoint string, unread []string, check func(*testing.T, *T))
 		for _, k := range unread {
 			skip[k] = true
 		}
-		reencoded, err := marshal(&out)
+		reencoded, err := MarshalJSON(&out)
 		if err != nil {
 			t.Fatal(err)
 		}

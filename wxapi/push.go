@@ -65,14 +65,14 @@ func Stage(actionType int) string {
 	return "other"
 }
 
-// isXML reports whether a push body is XML (WeChat sends JSON or XML as the
+// IsXML reports whether a push body is XML (WeChat sends JSON or XML as the
 // mini program is configured).
-func isXML(body []byte) bool {
+func IsXML(body []byte) bool {
 	return bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))
 }
 
 func decodeBody(body []byte, v any) error {
-	if isXML(body) {
+	if IsXML(body) {
 		return xml.Unmarshal(body, v)
 	}
 	return json.Unmarshal(body, v)

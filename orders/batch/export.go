@@ -1,12 +1,10 @@
 package batch
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"waybilldesk/internal/atomicfile"
 	"waybilldesk/store"
 )
 
@@ -95,27 +94,14 @@ func ExportFile(ctx context.Context, db *store.DB, path string, q store.OrderQue
 	if err != nil {
 		return 0, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".waybilldesk-export-*")
+	var n int
+	err = atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		var err error
+		n, err = export(ctx, db, q, format, w, opts)
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("export to %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
-	bw := bufio.NewWriter(tmp)
-	n, err := export(ctx, db, q, format, bw, opts)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return n, fmt.Errorf("export to %s: %w", path, err)
+		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, nil
 }

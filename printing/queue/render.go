@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"waybilldesk/internal/atomicfile"
 	"waybilldesk/printing"
 	"waybilldesk/printing/output"
 	"waybilldesk/printing/thermal"
@@ -132,32 +133,13 @@ func fileName(waybill string, jobID int64) string {
 	return fmt.Sprintf("%s-%d.pdf", safe, jobID)
 }
 
-// writeFileAtomic writes through a temporary file and a rename, so a
-// failure never leaves half a label in the folder.
+// writeFileAtomic writes a label file whole or not at all, unless the job
+// was cancelled first.
 func writeFileAtomic(ctx context.Context, path string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".waybilldesk-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, 0o644, data)
 }
 
 // StatusOf asks a printer how it is, for the status shown before printing:

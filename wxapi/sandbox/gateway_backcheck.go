@@ -155,11 +155,5 @@ func (g *gateway) encode(asXML, asJSON any) ([]byte, error) {
 	if g.opts.Format == GatewayXML {
 		return xml.Marshal(asXML)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(asJSON); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return wxapi.MarshalJSON(asJSON)
 }
