@@ -63,6 +63,7 @@ type Service struct {
 	wxaPath  string
 	actor    string
 	couriers courierCache
+	changes  changes
 }
 
 // New returns the order service.
@@ -92,6 +93,7 @@ func osUser() string {
 // audit records an action; a failure to write it is logged, never fatal,
 // because the action itself already happened.
 func (s *Service) audit(ctx context.Context, action, orderID, detail string) {
+	s.publish(orderID, action)
 	err := s.db.Audit(ctx, store.AuditEntry{At: s.now(), Actor: s.actor, Action: action, OrderID: orderID, Detail: detail})
 	if err != nil {
 		s.log.Warn("audit not written", "action", action, "order_id", orderID, "err", err)

@@ -129,6 +129,7 @@ func (s *Service) record(ctx context.Context, o *Order, version int, events []st
 			if err := s.db.SetTrack(ctx, o.OrderID, stage, all[i].ActionTime, all[i].ActionMsg); err != nil {
 				return o, nil, err
 			}
+			s.publish(o.OrderID, "track")
 		}
 		break
 	}

@@ -645,8 +645,13 @@ func (s *OrderListScreen) stop() {
 // pushed is called when a push changed an order's tracking: the list and,
 // when it shows that order, the detail pane follow.
 func (s *OrderListScreen) pushed(orderID string) {
+	s.changed(map[string]bool{orderID: true})
+}
+
+// changed refreshes the list, and the detail when its order is among ids.
+func (s *OrderListScreen) changed(ids map[string]bool) {
 	s.Refresh()
-	if s.order != nil && s.order.OrderID == orderID && !s.busy {
+	if s.order != nil && ids[s.order.OrderID] && !s.busy {
 		s.loadExtras()
 	}
 }

@@ -400,3 +400,28 @@ func TestOrdersExportWhatTheFiltersShowOnEveryPage(t *testing.T) {
 		t.Errorf("the empty %s was left: %v", bad, err)
 	}
 }
+
+// TestPolledTrackingMovesTheOpenDetail: the background tracker (here one
+// poll, as the tracker makes it) moves an order while it is shown, and the
+// detail follows without the operator refreshing anything.
+func TestPolledTrackingMovesTheOpenDetail(t *testing.T) {
+	h := newHarness(t)
+	l := h.m.Orders
+	o := h.placeOrder("王五", "13912345678")
+	h.m.ShowOrders()
+	l.Refresh()
+	h.waitFor("the order listed", func() bool { return l.SelectOrder(o.OrderID) })
+	h.waitFor("its details", func() bool { return showsText(l.DetailFields, o.OrderID) })
+	if err := h.d.Sandbox().Advance(h.ctx, 30*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// The poll happens off the UI thread, as the tracker's does.
+	go h.d.Orders.Path(h.ctx, o.OrderID)
+	h.waitFor("the polled tracking in the detail", func() bool {
+		return l.values["Track status"].Visible() && l.values["Track status"].Text != "" && len(l.Timeline.Objects) >= 2
+	})
+	got, _ := h.d.Orders.Get(h.ctx, o.OrderID)
+	if !strings.HasPrefix(l.values["Track status"].Text, stageText(got.TrackStatus)) {
+		t.Fatalf("detail %q, history %s", l.values["Track status"].Text, got.TrackStatus)
+	}
+}

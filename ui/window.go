@@ -8,6 +8,7 @@ package ui
 import (
 	"context"
 	"image/color"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -109,6 +110,10 @@ type Main struct {
 	stopJobs   func()
 	stopPushes func()
 	pushesSeen int // pushes received when the last status came
+
+	stopChanges func()
+	changed     map[string]bool // orders changed since the list was refreshed
+	changeWait  func() bool     // the pending coalesced refresh, if any
 }
 
 // prefTab keeps the tab shown last: a packing station opens on its scan
@@ -183,6 +188,13 @@ func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
 			m.Settings.showPushStatus(st)
 		})
 	}
+	if s.Orders != nil {
+		// Tracking polled in the background, a batch, another screen: the
+		// Orders list follows every change without polling the history.
+		changes, stop := s.Orders.Subscribe(256)
+		m.stopChanges = stop
+		listen(m.b, changes, m.orderChanged)
+	}
 	m.LoadCouriers(false)
 	m.Orders.Refresh()
 	if i := a.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(m.Tabs.Items) {
@@ -233,6 +245,26 @@ func (m *Main) pushChanged(st orders.PushStatus) {
 		}
 	}
 }
+
+// orderChanged gathers order changes and refreshes the Orders screen once
+// for a burst of them (a batch places hundreds a minute).
+func (m *Main) orderChanged(c orders.Change) {
+	if m.changed == nil {
+		m.changed = map[string]bool{}
+	}
+	m.changed[c.OrderID] = true
+	if m.changeWait != nil {
+		return
+	}
+	m.changeWait = m.b.after(changeCoalesce, func() {
+		ids := m.changed
+		m.changed, m.changeWait = nil, nil
+		m.Orders.changed(ids)
+	})
+}
+
+// changeCoalesce is how long order changes gather before one refresh.
+const changeCoalesce = 300 * time.Millisecond
 
 // printersChanged is called when the Printers screen added, changed or
 // removed a printer: the scan station's picker follows.
@@ -320,6 +352,9 @@ func (m *Main) Close() {
 	}
 	if m.stopPushes != nil {
 		m.stopPushes()
+	}
+	if m.stopChanges != nil {
+		m.stopChanges()
 	}
 	m.b.close()
 }
