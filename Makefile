@@ -8,7 +8,12 @@ LDFLAGS := -X waybilldesk/cli.Version=$(VERSION)
 # Tests and benchmarks keep Fyne preferences, font caches and Chromium
 # profiles out of the user's home.
 SCRATCH := $(CURDIR)/.cache/home
-TESTENV := HOME=$(SCRATCH) XDG_CONFIG_HOME=$(SCRATCH)/config XDG_CACHE_HOME=$(SCRATCH)/cache LANG=en_US.UTF-8
+# Go's own caches stay where they are (they follow HOME otherwise, and the
+# tests would download and compile everything a second time).
+GOCACHE_DIR    := $(shell $(GO) env GOCACHE)
+GOMODCACHE_DIR := $(shell $(GO) env GOMODCACHE)
+TESTENV := HOME=$(SCRATCH) XDG_CONFIG_HOME=$(SCRATCH)/config XDG_CACHE_HOME=$(SCRATCH)/cache LANG=en_US.UTF-8 \
+	GOCACHE=$(GOCACHE_DIR) GOMODCACHE=$(GOMODCACHE_DIR)
 FYNE    := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
 
 # Installers want a plain X.Y.Z: the latest v* tag when it is one, else
@@ -61,9 +66,9 @@ test: setup-test vet ## install, build and run every test (real SQLite, Chromium
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 	@$(MAKE) --no-print-directory windows package-test
 
-bench: setup-test ## run the benchmarks and print `bench:` lines
+bench: setup-test ## run the benchmarks one package at a time and print `bench:` lines
 	@mkdir -p $(SCRATCH)
-	$(TESTENV) $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee .cache/bench.txt
+	$(TESTENV) $(GO) test -p 1 -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee .cache/bench.txt
 	@grep '^bench:' .cache/bench.txt || true
 
 # The vet type-checks the Windows-only files (the printer spooler, the

@@ -254,7 +254,8 @@ func runNotify(e *env, args []string) error {
 	token := fs.String("waybill-token", "", "waybill_token returned by follow or trace")
 	openID := fs.String("openid", "", "the buyer's openid")
 	family := fs.String("family", "follow", "for query and update-goods: follow (follow_waybill) or trace (trace_waybill)")
-	if _, err := e.parse(fs, args[1:]); err != nil {
+	pos, err := e.parse(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	fam := wxapi.NoticeFollow
@@ -327,8 +328,18 @@ func runNotify(e *env, args []string) error {
 		if *openID != "" {
 			req.OpenID = *openID
 		}
+		if len(pos) == 1 && req.WaybillToken == "" {
+			// An order of the history: its stored waybill_token and family.
+			return e.withDesk(func(d *desk.Desk) error {
+				if err := d.Orders.UpdateNoticeGoods(e.ctx, pos[0], req.GoodsInfo); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, "goods updated")
+				return nil
+			})
+		}
 		if req.WaybillToken == "" {
-			return usagef("notify update-goods: --waybill-token (or waybill_token in the file) is required")
+			return usagef("notify update-goods: give an ORDER_ID of the history, or --waybill-token (or waybill_token in the file)")
 		}
 		run = func(d *desk.Desk) error {
 			if err := d.API.UpdateGoods(e.ctx, fam, &req); err != nil {

@@ -159,3 +159,28 @@ func TestTrackerPollsDueOrdersAndBacksOff(t *testing.T) {
 		}
 	}
 }
+
+func TestNoticeGoodsUpdatedThroughTheStoredToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.svc.SetNotices(ctx, NoticeSettings{Enabled: true, Family: FamilyTrace, GoodsImgURL: "https://example.com/tea.png"})
+	r := example(t)
+	r.OpenID = "oBuyer123"
+	o, err := e.svc.Place(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goods := wxapi.GoodsInfo{DetailList: []wxapi.NoticeGoods{{GoodsName: "西湖龙井 500g", GoodsImgURL: "https://example.com/tea2.png"}}}
+	if err := e.svc.UpdateNoticeGoods(ctx, o.WaybillID, goods); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := e.svc.Notice(ctx, o.OrderID)
+	q, err := e.svc.api.QueryTrace(ctx, wxapi.NoticeTrace, &wxapi.QueryTraceRequest{WaybillToken: n.WaybillToken})
+	if err != nil || len(q.ShopInfo.GoodsInfo.DetailList) != 1 || q.ShopInfo.GoodsInfo.DetailList[0].GoodsName != "西湖龙井 500g" {
+		t.Fatalf("WeChat shows %+v (%v)", q.ShopInfo, err)
+	}
+	other, _ := e.svc.Place(ctx, example(t)) // no buyer: never registered
+	if err := e.svc.UpdateNoticeGoods(ctx, other.OrderID, goods); err == nil {
+		t.Fatal("goods updated for an order not registered for notices")
+	}
+}

@@ -171,3 +171,22 @@ func (s *Service) afterPlaced(ctx context.Context, orderID string) {
 		s.log.Warn("buyer notice not registered", "order_id", orderID, "err", err)
 	}
 }
+
+// UpdateNoticeGoods replaces the goods cards WeChat shows the buyer of an
+// order registered for notices (after the shop changed what it ships).
+func (s *Service) UpdateNoticeGoods(ctx context.Context, id string, goods wxapi.GoodsInfo) error {
+	o, err := s.Find(ctx, id)
+	if err != nil {
+		return fmt.Errorf("update buyer goods: %w", err)
+	}
+	n, err := s.db.Notice(ctx, o.OrderID)
+	if err != nil || n.WaybillToken == "" {
+		return fmt.Errorf("update buyer goods of %s: the waybill is not registered for buyer notices", o.OrderID)
+	}
+	fam := NoticeSettings{Family: n.Family}.family()
+	if err := s.api.UpdateGoods(ctx, fam, &wxapi.UpdateGoodsRequest{WaybillToken: n.WaybillToken, GoodsInfo: goods}); err != nil {
+		return fmt.Errorf("update buyer goods of %s: %w", o.OrderID, err)
+	}
+	s.audit(ctx, "notice-goods", o.OrderID, fmt.Sprintf("%d goods", len(goods.DetailList)))
+	return nil
+}
