@@ -524,13 +524,7 @@ func (s *NewOrderScreen) courierChosen(label string) {
 			svcIndex = i
 		}
 	}
-	s.Service.PlaceHolder = lang.L("Choose a service")
-	s.Service.SetOptions(services)
-	if len(services) > 0 {
-		s.Service.SetSelectedIndex(svcIndex)
-	} else {
-		s.Service.ClearSelected()
-	}
+	fillSelect(s.Service, lang.L("Choose a service"), services, svcIndex)
 	var accounts []string
 	accIndex := 0
 	for i, a := range c.Accounts {
@@ -539,14 +533,19 @@ func (s *NewOrderScreen) courierChosen(label string) {
 			accIndex = i
 		}
 	}
-	s.Account.PlaceHolder = lang.L("Choose an account")
-	s.Account.SetOptions(accounts)
-	if len(accounts) > 0 {
-		s.Account.SetSelectedIndex(accIndex)
-	} else {
-		s.Account.ClearSelected()
-	}
+	fillSelect(s.Account, lang.L("Choose an account"), accounts, accIndex)
 	s.updateQuota()
+}
+
+// fillSelect gives a picker its options and selects the one at want.
+func fillSelect(sel *widget.Select, placeholder string, options []string, want int) {
+	sel.PlaceHolder = placeholder
+	sel.SetOptions(options)
+	if len(options) > 0 {
+		sel.SetSelectedIndex(want)
+	} else {
+		sel.ClearSelected()
+	}
 }
 
 // serviceLabel is a service's name, with its type when two share a name.
