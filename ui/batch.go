@@ -222,32 +222,12 @@ func (s *BatchScreen) sender() *wxapi.Contact {
 
 // loadPrinters fills the printer picker.
 func (s *BatchScreen) loadPrinters() {
-	q := s.m.s.Printing
-	if q == nil {
-		return
-	}
-	background(s.m.b, localTimeout, func(ctx context.Context) ([]queue.Printer, error) {
-		return q.Printers(ctx)
-	}, func(list []queue.Printer, err error) {
+	s.m.printerRecords(func(list []queue.Printer, err error) {
 		if err != nil {
 			return
 		}
 		want := s.m.App.Preferences().String(prefBatchPrinter)
-		s.printers = s.printers[:0]
-		opts := []string{lang.L("Courier's default printer")}
-		sel := 0
-		for _, p := range list {
-			s.printers = append(s.printers, p.Name)
-			opts = append(opts, p.Name)
-			if p.Name == want {
-				sel = len(opts) - 1
-			}
-		}
-		on := s.Printer.OnChanged
-		s.Printer.OnChanged = nil
-		s.Printer.SetOptions(opts)
-		s.Printer.SetSelectedIndex(sel)
-		s.Printer.OnChanged = on
+		s.printers = fillPrinterPicker(s.Printer, list, want, func(p queue.Printer) string { return p.Name })
 	})
 }
 

@@ -620,6 +620,21 @@ type problem struct {
 
 // request reads the form into an addOrder request. Problems are the fields
 // that could not be read; the order's own rules are checked by Prepare.
+// readForm clears the old errors and reads the form; fields that cannot be
+// read are marked and counted in notDone's message, and ok is false.
+func (s *NewOrderScreen) readForm(notDone func(n int) string) (req wxapi.AddOrderRequest, ok bool) {
+	s.clearErrors()
+	req, problems := s.request()
+	for _, p := range problems {
+		p.entry.SetError(p.msg)
+	}
+	if len(problems) > 0 {
+		s.setMessage(widget.DangerImportance, notDone(len(problems)))
+		return req, false
+	}
+	return req, true
+}
+
 func (s *NewOrderScreen) request() (wxapi.AddOrderRequest, []problem) {
 	var r wxapi.AddOrderRequest
 	var ps []problem
@@ -688,13 +703,10 @@ func (s *NewOrderScreen) place() {
 	if s.busy {
 		return
 	}
-	s.clearErrors()
-	req, problems := s.request()
-	if len(problems) > 0 {
-		for _, p := range problems {
-			p.entry.SetError(p.msg)
-		}
-		s.setMessage(widget.DangerImportance, lang.L("Not placed: correct the {{.N}} field(s) marked in red.", map[string]any{"N": len(problems)}))
+	req, ok := s.readForm(func(n int) string {
+		return lang.L("Not placed: correct the {{.N}} field(s) marked in red.", map[string]any{"N": n})
+	})
+	if !ok {
 		return
 	}
 	if s.m.s.Orders == nil {
@@ -1057,13 +1069,10 @@ func (s *NewOrderScreen) saveDraft() {
 	if s.busy || s.m.s.Orders == nil {
 		return
 	}
-	s.clearErrors()
-	req, problems := s.request()
-	if len(problems) > 0 {
-		for _, p := range problems {
-			p.entry.SetError(p.msg)
-		}
-		s.setMessage(widget.DangerImportance, lang.L("Not saved: correct the {{.N}} field(s) marked in red.", map[string]any{"N": len(problems)}))
+	req, ok := s.readForm(func(n int) string {
+		return lang.L("Not saved: correct the {{.N}} field(s) marked in red.", map[string]any{"N": n})
+	})
+	if !ok {
 		return
 	}
 	svc := s.m.s.Orders

@@ -256,13 +256,7 @@ func (s *PrintersScreen) selected() {
 
 // load reads the printer records, then selects the one named.
 func (s *PrintersScreen) load(selectName string) {
-	q := s.m.s.Printing
-	if q == nil {
-		return
-	}
-	background(s.m.b, localTimeout, func(ctx context.Context) ([]queue.Printer, error) {
-		return q.Printers(ctx)
-	}, func(list []queue.Printer, err error) {
+	s.m.printerRecords(func(list []queue.Printer, err error) {
 		if err != nil {
 			s.say(widget.DangerImportance, lang.L("Could not read the printers")+": "+err.Error())
 			return
@@ -660,4 +654,38 @@ func (s *PrintersScreen) setOperator(openID string, bind bool) {
 		}
 		s.loadOperators()
 	})
+}
+
+// printerRecords reads the printer records off the UI thread and hands
+// them to done on it; without a print queue there is nothing to read.
+func (m *Main) printerRecords(done func([]queue.Printer, error)) {
+	q := m.s.Printing
+	if q == nil {
+		return
+	}
+	background(m.b, localTimeout, func(ctx context.Context) ([]queue.Printer, error) {
+		return q.Printers(ctx)
+	}, done)
+}
+
+// fillPrinterPicker offers "courier's default printer" and each record
+// (shown by label), selects want, and returns the names in option order
+// after the default. The picker's OnChanged does not fire for the fill.
+func fillPrinterPicker(sel *widget.Select, list []queue.Printer, want string, label func(queue.Printer) string) []string {
+	names := make([]string, 0, len(list))
+	opts := []string{lang.L("Courier's default printer")}
+	chosen := 0
+	for _, p := range list {
+		names = append(names, p.Name)
+		opts = append(opts, label(p))
+		if p.Name == want {
+			chosen = len(opts) - 1
+		}
+	}
+	on := sel.OnChanged
+	sel.OnChanged = nil
+	sel.SetOptions(opts)
+	sel.SetSelectedIndex(chosen)
+	sel.OnChanged = on
+	return names
 }

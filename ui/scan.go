@@ -188,31 +188,13 @@ func (s *ScanScreen) focus() {
 
 // loadPrinters fills the station printer picker with the printer records.
 func (s *ScanScreen) loadPrinters() {
-	q := s.m.s.Printing
-	if q == nil {
-		return
-	}
-	background(s.m.b, localTimeout, func(ctx context.Context) ([]queue.Printer, error) {
-		return q.Printers(ctx)
-	}, func(list []queue.Printer, err error) {
+	s.m.printerRecords(func(list []queue.Printer, err error) {
 		if err != nil {
 			return // the picker keeps "courier's default"; a scan says what is wrong
 		}
 		want := s.m.App.Preferences().String(prefScanPrinter)
-		s.printers = s.printers[:0]
-		opts := []string{lang.L("Courier's default printer")}
-		sel := 0
-		for _, p := range list {
-			s.printers = append(s.printers, p.Name)
-			opts = append(opts, p.Name+" · "+p.Address)
-			if p.Name == want {
-				sel = len(opts) - 1
-			}
-		}
-		s.Printer.OnChanged = nil
-		s.Printer.SetOptions(opts)
-		s.Printer.SetSelectedIndex(sel)
 		s.Printer.OnChanged = func(string) { s.printerChosen() }
+		s.printers = fillPrinterPicker(s.Printer, list, want, func(p queue.Printer) string { return p.Name + " · " + p.Address })
 	})
 }
 
