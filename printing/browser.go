@@ -20,7 +20,7 @@ const EnvBrowser = "WAYBILLDESK_CHROME"
 // that only a browser can lay out, so nothing prints without one; the message
 // says what to install because the user, not the program, has to act.
 var ErrNoBrowser = errors.New("no Chrome, Chromium or Microsoft Edge found to print labels with: " +
-	"install one (Debian/Ubuntu: apt-get install chromium-headless-shell fonts-wqy-microhei, " +
+	"install one (Debian/Ubuntu: apt-get install chromium-headless-shell fonts-noto-cjk, " +
 	"or the chromium package; macOS and Windows: Google Chrome or Microsoft Edge), " +
 	"or set " + EnvBrowser + " to the path of the browser program")
 

@@ -159,11 +159,12 @@ func NewRenderer(opts Options) *Renderer {
 	}
 }
 
-// warmupHTML is a tiny label with CJK text: rendering it loads the CJK font
-// and the PDF printing code into the browser, which would otherwise add up to
-// a few hundred milliseconds to the first real label.
+// warmupHTML is a tiny label with CJK text, regular and bold: rendering it
+// loads the CJK fonts and the PDF printing code into the browser, which would
+// otherwise add up to a few hundred milliseconds to the first real label.
 const warmupHTML = `<!doctype html><meta charset="utf-8"><style>@page{size:100mm 100mm;margin:0}` +
-	`body{font-family:"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif}</style><p>预热 warm-up 0123</p>`
+	`body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif}</style>` +
+	`<p>预热 warm-up 0123</p><p><b>收件人 寄件人 0123</b></p>`
 
 // Start starts the browser now and renders a small warm-up label, so that the
 // first real label prints at full speed; call it in the background when the

@@ -18,14 +18,16 @@ esac
 # Packages, measured in ../shared/platform.md:
 #   build  - cgo compiler and the GL/X11 headers Fyne's GLFW driver links against,
 #            and xz-utils since `make package` writes a .tar.xz
-#   render - a headless Chromium and a TrueType CJK font for the labels
+#   render - a headless Chromium and CJK fonts for the labels: Noto Sans CJK for its real
+#            bold (WenQuanYi has none, and Chromium's synthetic bold makes a label's PDF
+#            about 30% slower to print and 4x larger), WenQuanYi Micro Hei for labels that name it
 #   windows- MinGW-w64 for the Windows cross-build (100 MB download, 537 MB on disk, so `make run`
 #            does without it) and file(1) to check the .exe is PE32+
 #   test   - Xvfb for the GUI and the installed package, poppler (pdfinfo/pdftotext/pdftoppm),
 #            zbar (barcode reader), CUPS, and a private D-Bus with gnome-keyring so the
 #            settings are tested against a real Secret Service (settings/keyringtest)
 BUILD_PKGS="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xz-utils"
-RENDER_PKGS="fonts-wqy-microhei"
+RENDER_PKGS="fonts-noto-cjk fonts-wqy-microhei"
 WINDOWS_PKGS="gcc-mingw-w64-x86-64 file"
 TEST_PKGS="xvfb xauth xdotool imagemagick poppler-utils zbar-tools cups cups-client dbus gnome-keyring"
 

@@ -161,3 +161,58 @@ func TestLabelPrintsAndScans(t *testing.T) {
 		}
 	})
 }
+
+var clippedRe = regexp.MustCompile(`data-clipped="([^"]*)"`)
+
+// clippedText lays html out in headless Chromium with testdata/clipcheck.js
+// and returns the text the label hides by accident, such as a route code
+// wider than its cell.
+func clippedText(t *testing.T, html string) string {
+	t.Helper()
+	requireTools(t, "chromium-headless-shell")
+	js, err := os.ReadFile(filepath.Join("testdata", "clipcheck.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, "</body>") {
+		t.Fatalf("label has no </body>")
+	}
+	page := filepath.Join(t.TempDir(), "label.html")
+	checked := strings.Replace(html, "</body>", "<script>"+string(js)+"</script></body>", 1)
+	if err := os.WriteFile(page, []byte(checked), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	profile, err := os.MkdirTemp("", "wxsandbox-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(profile)
+	dom := run(t, 60*time.Second, "chromium-headless-shell", "--headless", "--no-sandbox", "--disable-gpu",
+		"--user-data-dir="+profile, "--dump-dom", "file://"+page)
+	m := clippedRe.FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("clipcheck.js did not run; DOM:\n%.500s", dom)
+	}
+	return strings.ReplaceAll(m[1], "&quot;", `"`)
+}
+
+// No label hides text it did not mean to: what does not fit is shortened
+// with an ellipsis or a line clamp, never cut at a cell border. The fonts
+// are the ones make test installs (Noto Sans CJK, whose bold is wider than
+// WenQuanYi's synthetic bold).
+func TestLabelTextFits(t *testing.T) {
+	for _, c := range familyCouriers {
+		for _, v := range labelVariants {
+			t.Run(c.delivery+"/"+v.name, func(t *testing.T) {
+				t.Parallel()
+				html, err := RenderLabel(familyLabel(c, v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := clippedText(t, html); got != "[]" {
+					t.Errorf("text cut off by a cell border: %s", got)
+				}
+			})
+		}
+	}
+}

@@ -192,7 +192,7 @@ func checkLabelHTML(t *testing.T, html string, d LabelData) {
 		page, box = "@page { size: 76mm 130mm; margin: 0 }", "width: 76mm; height: 130mm"
 	}
 	for _, want := range []string{
-		page, box, `"WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif`,
+		page, box, `"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif`,
 		d.DeliveryName, d.ServiceName, d.WaybillID, d.SortingCode, "138****5678", "186****6666", "2025-03-14 09:26",
 		"王小蒙", "易碎物品", "1.2kg", "¥100.00", `shape-rendering="crispEdges"`, "签收",
 	} {
