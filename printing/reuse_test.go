@@ -64,3 +64,41 @@ func TestReusedTabAfterHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestMayLoad: every way a label can fetch something, or run script that
+// could, makes the render wait for it; a label that only uses system fonts
+// and inline SVG does not wait.
+func TestMayLoad(t *testing.T) {
+	for _, html := range []string{
+		`<img src="data:image/png;base64,iVBO">`,
+		`<IMG SRC=logo.png>`,
+		`<picture><source srcset="a.webp"></picture>`,
+		`<link rel="stylesheet" href="a.css">`,
+		`<style>@import "a.css";</style>`,
+		`<style>@font-face { font-family: X; src: local(Y) }</style>`,
+		`<div style="background: URL( 'a.png' )">`,
+		`<svg><image href="a.png"/></svg>`,
+		`<svg><use href="#a"/></svg>`,
+		`<script>new Image().src = "a"</script>`,
+		`<body onload="x()">`,
+		`<iframe srcdoc="<p>"></iframe>`,
+		`<object data=a></object>`,
+		`<video poster=a></video>`,
+		`<input type=image src=a>`,
+		`<meta http-equiv="refresh" content="0;url=a">`,
+	} {
+		if !mayLoad(html) {
+			t.Errorf("%s: not seen as loading anything", html)
+		}
+	}
+	for _, html := range []string{
+		testLabel(t, labelParts{PageCSS: pageCSS100x180}),
+		`<p style="font-family: 'Noto Sans CJK SC'; font-weight: 700">收件人 成都 sourced imaged</p>`,
+		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 1"><path d="M1 0h2v1h-2z"/></svg>`,
+		`<section class="use image"><span>link</span></section>`,
+	} {
+		if mayLoad(html) {
+			t.Errorf("a label with nothing to load is seen as loading: %.80s", html)
+		}
+	}
+}

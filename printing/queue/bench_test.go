@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"text/template"
@@ -29,8 +28,8 @@ import (
 // BenchmarkPrintQueue measures labels per second through the whole print
 // pipeline (submit: label lookup and a stored job; claim; render; encode;
 // deliver; the state changes and the audit line) on a warm renderer, for
-// PDF files and for TSPL to a loopback printer, with 1 tab and with one tab
-// per core. In the same run it measures two references on the same label:
+// PDF files and for TSPL to a loopback printer, with 1 tab and with the
+// default number of tabs (printing.DefaultTabs: 3 on 2 cores). In the same run it measures two references on the same label:
 // the naive way, one chromium-headless-shell --print-to-pdf process per
 // label, and a bare chromedp loop (SetDocumentContent + PrintToPDF in one
 // warm tab, nothing else). It prints "bench:" lines and the ratios.
@@ -81,7 +80,7 @@ func benchLabel(b *testing.B, e *testEnv, browser, prefix string, tmpl *store.Or
 		return ids
 	}
 	sink := discardPrinter(b)
-	tabs := max(runtime.NumCPU(), 2)
+	tabs := max(printing.DefaultTabs(), 2)
 	report := func(name string, value float64, unit string) {
 		fmt.Printf("bench: %s%s %.2f %s\n", prefix, name, value, unit)
 	}

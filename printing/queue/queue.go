@@ -110,7 +110,7 @@ type Options struct {
 	// MaxQueued is how many jobs may wait for one printer; default 1000.
 	MaxQueued int
 	// RenderAhead is how many of a printer's jobs render at the same time
-	// while the one before them is sent; default 2, the renderer's tabs.
+	// while the one before them is sent; default the renderer's tabs.
 	RenderAhead int
 	// Heartbeat is how often the queue tells the history it is alive and
 	// looks for work left by stopped runners; default 2 s.
@@ -126,7 +126,6 @@ const (
 	defaultSendTimeout = 30 * time.Second
 	defaultCUPSWait    = 2 * time.Minute
 	defaultMaxQueued   = 1000
-	defaultRenderAhead = 2
 	defaultHeartbeat   = 2 * time.Second
 	defaultStaleAfter  = 15 * time.Second
 	// dbTimeout bounds a state change in the history, which must happen
@@ -182,7 +181,7 @@ func New(db *store.DB, r *printing.Renderer, labels LabelSource, opts Options) *
 	setDefault(&opts.SendTimeout, defaultSendTimeout)
 	setDefault(&opts.CUPSWait, defaultCUPSWait)
 	setDefault(&opts.MaxQueued, defaultMaxQueued)
-	setDefault(&opts.RenderAhead, defaultRenderAhead)
+	setDefault(&opts.RenderAhead, r.Tabs())
 	setDefault(&opts.Heartbeat, defaultHeartbeat)
 	setDefault(&opts.StaleAfter, defaultStaleAfter)
 	var id [6]byte
