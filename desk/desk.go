@@ -44,6 +44,11 @@ type Config struct {
 	Sandbox bool
 	// RenderTimeout bounds each label render; default 20s.
 	RenderTimeout time.Duration
+	// RenderTabs is how many labels render at the same time (0: automatic)
+	// and RenderHosts the hosts labels may load from; both default to the
+	// stored settings.
+	RenderTabs  int
+	RenderHosts []string
 	// SandboxSpeed runs the embedded sandbox's clock faster (parcels move
 	// sooner); 0 is real time. Empty values here and above are completed
 	// from the stored settings and the keyring (see applySettings).
@@ -151,7 +156,8 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	d.API = wxapi.New(wxapi.Options{BaseURL: cfg.APIBase, AppID: cfg.AppID, Secret: cfg.Secret,
 		TokenMode: wxapi.TokenMode(cfg.TokenMode), Logger: cfg.Logger.With("part", "wxapi")})
 	d.Orders = orders.New(db, d.API, orders.Options{Logger: cfg.Logger.With("part", "orders")})
-	d.Renderer = printing.NewRenderer(printing.Options{Timeout: cfg.RenderTimeout, Logger: cfg.Logger.With("part", "printing")})
+	d.Renderer = printing.NewRenderer(printing.Options{Timeout: cfg.RenderTimeout, Tabs: cfg.RenderTabs, AllowHosts: cfg.RenderHosts,
+		Logger: cfg.Logger.With("part", "printing")})
 	d.Printing = queue.New(db, d.Renderer, orderLabels{d.Orders}, queue.Options{Logger: cfg.Logger.With("part", "print-queue")})
 	return d, nil
 }

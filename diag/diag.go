@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,14 @@ func FromConfig(appVersion string, cfg desk.Config, logLines int) Input {
 	if cfg.RenderTimeout > 0 {
 		timeout = cfg.RenderTimeout.String()
 	}
+	tabs := fmt.Sprintf("(default: %d)", printing.DefaultTabs())
+	if cfg.RenderTabs > 0 {
+		tabs = strconv.Itoa(cfg.RenderTabs)
+	}
+	hosts := "(none: labels load nothing from the network)"
+	if len(cfg.RenderHosts) > 0 {
+		hosts = strings.Join(cfg.RenderHosts, ", ")
+	}
 	return Input{
 		AppVersion: appVersion,
 		DBPath:     cfg.DBPath,
@@ -95,6 +104,8 @@ func FromConfig(appVersion string, cfg desk.Config, logLines int) Input {
 			{"secret", secret},
 			{"token_mode", tokenMode},
 			{"render_timeout", timeout},
+			{"render_tabs", tabs},
+			{"render_hosts", hosts},
 		},
 	}
 }

@@ -1,6 +1,7 @@
 // Package settings keeps Waybill Desk's own settings: the non-secret ones
 // (AppID, token mode, callback URL and push token, sandbox switch and
-// speed, the push receiver) in the history's settings table, shared by the
+// speed, the push receiver, the label renderer) in the history's settings
+// table, shared by the
 // window and the command line, and the AppSecret and the EncodingAESKey in
 // the operating system's keyring (Windows Credential Manager, macOS
 // Keychain, the Secret Service on Linux), never in the database or a plain
@@ -21,12 +22,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/zalando/go-keyring"
 
+	"waybilldesk/printing"
 	"waybilldesk/store"
 )
 
@@ -40,6 +44,8 @@ const (
 	KeyPushToken    = "wechat.push_token"
 	KeyPushReceive  = "push.receive"
 	KeyPushListen   = "push.listen"
+	KeyLabelTabs    = "print.label_tabs"
+	KeyLabelHosts   = "print.label_hosts"
 )
 
 // DefaultPushListen is where the desk receives pushes unless told
@@ -99,11 +105,18 @@ type Settings struct {
 	// PushListen is the receiver's address; Load gives DefaultPushListen
 	// when none is stored.
 	PushListen string
+	// LabelTabs is how many labels render at the same time; 0 is automatic
+	// (printing.DefaultTabs: one per core and one more).
+	LabelTabs int
+	// LabelHosts are the hosts labels may load images, fonts and styles
+	// from, each "host" (any port) or "host:port". Labels load nothing from
+	// the network unless their host is here.
+	LabelHosts []string
 }
 
 // FieldError says which setting is wrong.
 type FieldError struct {
-	Field  string // "appid", "token_mode", "callback_url", "sandbox_speed", "secret", "push_token", "push_listen", "aes_key"
+	Field  string // "appid", "token_mode", "callback_url", "sandbox_speed", "secret", "push_token", "push_listen", "aes_key", "label_tabs", "label_hosts"
 	Reason string
 }
 
@@ -116,6 +129,10 @@ var pushTokenRe = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
 
 // aesKeyRe is the form of an EncodingAESKey.
 var aesKeyRe = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
+
+// labelHostRe is an allow-list entry: a host name or an IPv4 address, or an
+// IPv6 address in brackets, with an optional port.
+var labelHostRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
 
 // Validate checks the settings; an empty AppID is allowed (sandbox).
 func (s Settings) Validate() error {
@@ -138,6 +155,14 @@ func (s Settings) Validate() error {
 		return &FieldError{"push_token", "the push Token is 3 to 32 letters or digits, as set in the mini program's console"}
 	case s.ReceivePushes && s.PushToken == "":
 		return &FieldError{"push_token", "required to receive pushes: it proves they come from WeChat"}
+	}
+	if s.LabelTabs < 0 || s.LabelTabs > printing.MaxTabs {
+		return &FieldError{"label_tabs", fmt.Sprintf("%d: want 1 to %d, or 0 for automatic", s.LabelTabs, printing.MaxTabs)}
+	}
+	for _, h := range s.LabelHosts {
+		if !labelHostRe.MatchString(strings.ToLower(h)) {
+			return &FieldError{"label_hosts", fmt.Sprintf("%q: write a host name or address, with :port for one port only, not a URL (e.g. img.example.com or 192.168.1.10:8080)", h)}
+		}
 	}
 	if s.PushListen != "" {
 		host, port, err := net.SplitHostPort(s.PushListen)
@@ -204,6 +229,10 @@ func (s *Service) Load(ctx context.Context) (Settings, error) {
 	if out.PushListen = get(KeyPushListen); out.PushListen == "" {
 		out.PushListen = DefaultPushListen
 	}
+	if v := get(KeyLabelTabs); v != "" {
+		out.LabelTabs, _ = strconv.Atoi(v)
+	}
+	out.LabelHosts = splitHosts(get(KeyLabelHosts))
 	if err != nil {
 		return Settings{}, fmt.Errorf("read settings: %w", err)
 	}
@@ -216,8 +245,13 @@ func (s *Service) Save(ctx context.Context, in Settings) error {
 	in.CallbackURL = strings.TrimSpace(in.CallbackURL)
 	in.PushToken = strings.TrimSpace(in.PushToken)
 	in.PushListen = strings.TrimSpace(in.PushListen)
+	in.LabelHosts = splitHosts(strings.Join(in.LabelHosts, "\n"))
 	if err := in.Validate(); err != nil {
 		return err
+	}
+	tabs := ""
+	if in.LabelTabs > 0 {
+		tabs = strconv.Itoa(in.LabelTabs)
 	}
 	sandbox, speed, receive, listen := "", "", "", in.PushListen
 	if in.Sandbox {
@@ -234,12 +268,24 @@ func (s *Service) Save(ctx context.Context, in Settings) error {
 	}
 	for _, kv := range [][2]string{{KeyAppID, in.AppID}, {KeyTokenMode, in.TokenMode}, {KeyCallbackURL, in.CallbackURL},
 		{KeySandbox, sandbox}, {KeySandboxSpeed, speed}, {KeyPushToken, in.PushToken}, {KeyPushReceive, receive},
-		{KeyPushListen, listen}} {
+		{KeyPushListen, listen}, {KeyLabelTabs, tabs}, {KeyLabelHosts, strings.Join(in.LabelHosts, "\n")}} {
 		if err := s.db.SetSetting(ctx, kv[0], kv[1]); err != nil {
 			return fmt.Errorf("save settings: %w", err)
 		}
 	}
 	return nil
+}
+
+// splitHosts reads an allow list written one host per line, or separated
+// by commas or spaces, without empty entries or repeats.
+func splitHosts(s string) []string {
+	var out []string
+	for _, h := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || unicode.IsSpace(r) }) {
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // callKeyring runs one keyring call under keyringTimeout: go-keyring has
@@ -371,6 +417,9 @@ type Startup struct {
 	PushToken    string
 	Sandbox      bool
 	SandboxSpeed float64
+	// LabelTabs and LabelHosts set up the label renderer (Settings).
+	LabelTabs  int
+	LabelHosts []string
 	// SecretErr says why no secret could be read for a stored AppID (no
 	// keyring, nothing stored); the desk then runs on the sandbox and the
 	// window says why.
@@ -402,6 +451,12 @@ func (s *Service) Fill(ctx context.Context, in Startup) (Startup, error) {
 	in.Sandbox = in.Sandbox || st.Sandbox
 	if in.SandboxSpeed == 0 {
 		in.SandboxSpeed = st.SandboxSpeed
+	}
+	if in.LabelTabs == 0 {
+		in.LabelTabs = st.LabelTabs
+	}
+	if in.LabelHosts == nil {
+		in.LabelHosts = st.LabelHosts
 	}
 	if !in.Sandbox && in.AppID != "" && in.Secret == "" {
 		in.Secret, in.SecretErr = s.Secret(ctx, in.AppID)

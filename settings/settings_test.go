@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -168,6 +169,11 @@ func TestValidation(t *testing.T) {
 		{Settings{ReceivePushes: true}, "push_token"},
 		{Settings{PushListen: "8090"}, "push_listen"},
 		{Settings{PushListen: "127.0.0.1:99999"}, "push_listen"},
+		{Settings{LabelTabs: -1}, "label_tabs"},
+		{Settings{LabelTabs: 17}, "label_tabs"},
+		{Settings{LabelHosts: []string{"https://img.example.com/logo.png"}}, "label_hosts"},
+		{Settings{LabelHosts: []string{"img.example.com/logos"}}, "label_hosts"},
+		{Settings{LabelHosts: []string{"ok.example.com", "bad_host!"}}, "label_hosts"},
 	} {
 		var fe *FieldError
 		if err := s.Save(ctx, tc.in); !errors.As(err, &fe) || fe.Field != tc.field {
@@ -177,6 +183,45 @@ func TestValidation(t *testing.T) {
 	var fe *FieldError
 	if err := s.SetSecret(ctx, appID, "short"); !errors.As(err, &fe) || fe.Field != "secret" {
 		t.Errorf("SetSecret(short) = %v", err)
+	}
+}
+
+// TestLabelRendererSettings: the renderer's tab count and allow list are
+// stored and handed to the desk by Fill, which flags win over; a list typed
+// with commas, spaces or one host per line is read the same, and a refused
+// list leaves the stored one as it was.
+func TestLabelRendererSettings(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	if got, _ := s.Load(ctx); got.LabelTabs != 0 || got.LabelHosts != nil {
+		t.Fatalf("fresh: tabs %d hosts %q", got.LabelTabs, got.LabelHosts)
+	}
+	in := Settings{LabelTabs: 4, LabelHosts: []string{"img.example.com, 192.168.1.10:8080\n[::1]:9000", "img.example.com"}}
+	if err := s.Save(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"img.example.com", "192.168.1.10:8080", "[::1]:9000"}
+	got, err := s.Load(ctx)
+	if err != nil || got.LabelTabs != 4 || !reflect.DeepEqual(got.LabelHosts, want) {
+		t.Errorf("loaded tabs %d hosts %q (%v), want 4 %q", got.LabelTabs, got.LabelHosts, err, want)
+	}
+	if st, _ := s.Fill(ctx, Startup{}); st.LabelTabs != 4 || !reflect.DeepEqual(st.LabelHosts, want) {
+		t.Errorf("Fill: tabs %d hosts %q", st.LabelTabs, st.LabelHosts)
+	}
+	if st, _ := s.Fill(ctx, Startup{LabelTabs: 1, LabelHosts: []string{}}); st.LabelTabs != 1 || len(st.LabelHosts) != 0 {
+		t.Errorf("Fill(flags): tabs %d hosts %q", st.LabelTabs, st.LabelHosts)
+	}
+	if err := s.Save(ctx, Settings{LabelHosts: []string{"http://evil.example.com"}}); err == nil {
+		t.Fatal("a URL was accepted as a host")
+	}
+	if got, _ := s.Load(ctx); !reflect.DeepEqual(got.LabelHosts, want) {
+		t.Errorf("after a refused save the hosts are %q, want %q", got.LabelHosts, want)
+	}
+	if err := s.Save(ctx, Settings{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Load(ctx); got.LabelTabs != 0 || got.LabelHosts != nil {
+		t.Errorf("cleared: tabs %d hosts %q", got.LabelTabs, got.LabelHosts)
 	}
 }
 
@@ -194,7 +239,7 @@ func TestPushSettingsAndTheAESKey(t *testing.T) {
 	if err := s.Save(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Load(ctx); got != in {
+	if got, _ := s.Load(ctx); !reflect.DeepEqual(got, in) {
 		t.Errorf("loaded %+v, want %+v", got, in)
 	}
 	if got, _ := s.Fill(ctx, Startup{}); got.PushToken != in.PushToken || got.CallbackURL != in.CallbackURL {

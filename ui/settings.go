@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/printing"
 	"waybilldesk/settings"
 	"waybilldesk/wxapi"
 )
@@ -63,9 +64,16 @@ type SettingsScreen struct {
 	PushStatus    *widget.Label
 	Sandbox       *widget.Check
 	Speed         *FormEntry
+	// LabelTabs is how many labels render at the same time (empty:
+	// automatic) and LabelHosts the hosts labels may load from, one per
+	// line; they apply at the next start.
+	LabelTabs  *FormEntry
+	LabelHosts *FormEntry
 	// Save stores the settings above (the secrets in the keyring) and
-	// starts or stops the push receiver.
-	Save *widget.Button
+	// starts or stops the push receiver; SaveRendering, beside the label
+	// rendering fields, does the same.
+	Save          *widget.Button
+	SaveRendering *widget.Button
 
 	Notices      *widget.Check
 	NoticeFamily *widget.Select
@@ -129,8 +137,19 @@ func newSettingsScreen(m *Main) *SettingsScreen {
 		}
 		return ""
 	}
+	s.LabelTabs = newFormEntry(lang.L("Automatic: {{.N}}", map[string]any{"N": printing.DefaultTabs()}))
+	s.LabelTabs.onLeave = func(t string) string {
+		if _, err := parseCount(t, 0); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	s.LabelHosts = newFormEntry(lang.L("None: labels load nothing from the network"))
+	s.LabelHosts.MultiLine = true
+	s.LabelHosts.SetMinRowsVisible(2)
 	s.Save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), s.save)
 	s.Save.Importance = widget.HighImportance
+	s.SaveRendering = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), s.save)
 
 	s.Notices = widget.NewCheck(lang.L("Notify buyers through WeChat when a parcel moves"), nil)
 	var fams []string
@@ -197,6 +216,13 @@ func newSettingsScreen(m *Main) *SettingsScreen {
 			fieldLabel(lang.L("Goods picture URL")), s.GoodsImage.withError(),
 			fieldLabel(""), container.NewHBox(s.SaveNotices),
 		},
+		headingRow(lang.L("Label rendering")),
+		[]fyne.CanvasObject{
+			fieldLabel(lang.L("Labels at once")), s.LabelTabs.withError(),
+			fieldLabel(lang.L("Allowed hosts")), container.NewVBox(s.LabelHosts.withError(), hint(lang.L(
+				"One host or host:port per line, for logos or fonts a template fetches; anything else a label asks for is blocked."))),
+			fieldLabel(""), container.NewHBox(s.SaveRendering),
+		},
 		headingRow(lang.L("This desk")),
 		[]fyne.CanvasObject{
 			fieldLabel(lang.L("Language")), s.Language,
@@ -207,6 +233,14 @@ func newSettingsScreen(m *Main) *SettingsScreen {
 	s.Content = container.NewBorder(nil, s.Message, nil, nil,
 		container.NewVScroll(container.NewGridWithColumns(2, wechat, desk)))
 	return s
+}
+
+// hint is a caption under a field that says what it is for.
+func hint(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.SizeName = theme.SizeNameCaptionText
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 // settingsView is what the screen loads.
@@ -274,6 +308,11 @@ func (s *SettingsScreen) load() {
 			speed = 1
 		}
 		s.Speed.SetText(strconv.FormatFloat(speed, 'f', -1, 64))
+		s.LabelTabs.SetText("")
+		if v.st.LabelTabs > 0 {
+			s.LabelTabs.SetText(strconv.Itoa(v.st.LabelTabs))
+		}
+		s.LabelHosts.SetText(strings.Join(v.st.LabelHosts, "\n"))
 		s.showSecret(v.st.AppID, v.hasSec, v.secErr)
 		s.Notices.SetChecked(v.notices.Enabled)
 		for i, f := range noticeFamilies {
@@ -395,6 +434,10 @@ func (s *SettingsScreen) fieldFor(field string) *FormEntry {
 		return s.AESKey
 	case "sandbox_speed":
 		return s.Speed
+	case "label_tabs":
+		return s.LabelTabs
+	case "label_hosts":
+		return s.LabelHosts
 	case "goods_img_url":
 		return s.GoodsImage
 	case "data_dir":
@@ -429,11 +472,12 @@ func (s *SettingsScreen) save() {
 	if st == nil || s.busy {
 		return
 	}
-	for _, e := range []*FormEntry{s.AppID, s.Secret, s.Callback, s.PushToken, s.AESKey, s.PushListen, s.Speed} {
+	for _, e := range []*FormEntry{s.AppID, s.Secret, s.Callback, s.PushToken, s.AESKey, s.PushListen, s.Speed, s.LabelTabs, s.LabelHosts} {
 		e.ClearError()
 	}
 	in := settings.Settings{AppID: strings.TrimSpace(s.AppID.Text), CallbackURL: strings.TrimSpace(s.Callback.Text), Sandbox: s.Sandbox.Checked,
-		PushToken: strings.TrimSpace(s.PushToken.Text), ReceivePushes: s.ReceivePushes.Checked, PushListen: strings.TrimSpace(s.PushListen.Text)}
+		PushToken: strings.TrimSpace(s.PushToken.Text), ReceivePushes: s.ReceivePushes.Checked, PushListen: strings.TrimSpace(s.PushListen.Text),
+		LabelHosts: []string{s.LabelHosts.Text}} // Save reads one host per line, or separated by commas or spaces
 	if i := s.TokenMode.SelectedIndex(); i >= 0 {
 		in.TokenMode = tokenModes[i].value
 	}
@@ -443,10 +487,15 @@ func (s *SettingsScreen) save() {
 		return
 	}
 	in.SandboxSpeed = speed
+	if in.LabelTabs, err = parseCount(s.LabelTabs.Text, 0); err != nil {
+		s.LabelTabs.SetError(err.Error())
+		return
+	}
 	secret, aesKey := strings.TrimSpace(s.Secret.Text), strings.TrimSpace(s.AESKey.Text)
 	pushes := s.m.s.Pushes
 	s.busy = true
 	s.Save.Disable()
+	s.SaveRendering.Disable()
 	type saved struct {
 		has, hasKey    bool
 		secErr, keyErr error
@@ -481,6 +530,7 @@ func (s *SettingsScreen) save() {
 	}, func(r saved, err error) {
 		s.busy = false
 		s.Save.Enable()
+		s.SaveRendering.Enable()
 		if err != nil {
 			s.showError(lang.L("Not saved"), err)
 			return
@@ -497,7 +547,7 @@ func (s *SettingsScreen) save() {
 			s.say(widget.WarningImportance, lang.L("Saved, but pushes are not received on this machine")+": "+r.pushErr.Error())
 			return
 		}
-		s.say(widget.SuccessImportance, lang.L("Saved. Restart Waybill Desk to apply the AppID, AppSecret, token and sandbox settings."))
+		s.say(widget.SuccessImportance, lang.L("Saved. Restart Waybill Desk to apply the AppID, AppSecret, token, sandbox and label rendering settings."))
 	})
 }
 

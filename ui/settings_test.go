@@ -236,3 +236,51 @@ func firstEventHead(events []store.PathEvent) string {
 	e := events[0]
 	return e.ActionTime.Local().Format("01-02 15:04") + "  " + stageText(orders.TrackStage(e.ActionType))
 }
+
+// TestLabelRenderingSettings: the number of labels rendered at once and the
+// hosts labels may load from are saved with the other settings and used by
+// the next start; a bad value is shown at its field and nothing is stored.
+func TestLabelRenderingSettings(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	h := newHarness(t)
+	s := h.m.Settings
+	h.m.ShowSettings()
+	h.waitFor("the settings loaded", func() bool { return s.DataDir.Text != "" })
+	if s.LabelTabs.Text != "" || !strings.Contains(s.LabelTabs.PlaceHolder, "自动") {
+		t.Errorf("fresh: tabs %q, placeholder %q", s.LabelTabs.Text, s.LabelTabs.PlaceHolder)
+	}
+
+	for _, bad := range []struct {
+		tabs, hosts string
+		field       *FormEntry
+	}{
+		{"两个", "", s.LabelTabs},
+		{"40", "", s.LabelTabs},
+		{"2", "img.example.com\nhttps://cdn.example.com/logo.png", s.LabelHosts},
+	} {
+		typeInto(s.LabelTabs, bad.tabs)
+		typeInto(s.LabelHosts, bad.hosts)
+		test.Tap(s.Save)
+		h.waitFor("the refusal of "+bad.tabs+" "+bad.hosts, func() bool { return bad.field.ErrorText() != "" && !s.busy })
+		if v, _ := h.d.Settings.Load(h.ctx); v.LabelTabs != 0 || v.LabelHosts != nil {
+			t.Errorf("stored tabs %d hosts %q after a refusal", v.LabelTabs, v.LabelHosts)
+		}
+	}
+
+	typeInto(s.LabelTabs, "２") // full-width, as a Chinese input method types it
+	typeInto(s.LabelHosts, "img.example.com\n192.168.1.10:8080")
+	test.Tap(s.Save)
+	h.waitFor("saved", func() bool { return s.Message.Visible() && !s.busy })
+	if s.Message.Importance != widget.SuccessImportance || !strings.Contains(s.Message.Text, "面单渲染") {
+		t.Fatalf("save: %q", s.Message.Text)
+	}
+	d2, err := desk.Open(h.ctx, desk.Config{DBPath: h.d.DB.Path(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabs, hosts := d2.Renderer.Tabs(), d2.Config.RenderHosts
+	d2.Close()
+	if tabs != 2 || strings.Join(hosts, " ") != "img.example.com 192.168.1.10:8080" {
+		t.Errorf("next start renders with %d tabs and hosts %q", tabs, hosts)
+	}
+}
