@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
@@ -44,6 +45,13 @@ const (
 	// cleanupTimeout bounds the work on a tab after a render: resetting it
 	// for reuse, or stopping its script and closing it.
 	cleanupTimeout = 5 * time.Second
+	// healthAfter is how long a browser may sit unused before the next
+	// render checks that it still answers (healthTimeout): a browser that
+	// hung while idle, after the PC slept say, is replaced at once instead
+	// of costing the next label its whole deadline. A busy browser proves
+	// itself with every label.
+	healthAfter   = 30 * time.Second
+	healthTimeout = 3 * time.Second
 	// minDPI and maxDPI bound PNG resolution: below 50 dpi a barcode cannot
 	// be read, and above 600 dpi a large label makes an image of hundreds of
 	// megabytes that no label printer needs.
@@ -104,6 +112,7 @@ type Renderer struct {
 	policy       hostPolicy
 	slots        chan struct{} // one token per tab in use; bounds concurrency across browser restarts
 	restartAfter int           // renders per browser; a field so tests can lower it
+	healthAfter  time.Duration // idle time before a health check; a field so tests can lower it
 
 	mu       sync.Mutex
 	cur      *browserProc // the browser new renders use; nil before the first start and after a retirement
@@ -123,7 +132,8 @@ type browserProc struct {
 	pid     int
 
 	// Guarded by Renderer.mu.
-	renders int    // renders started on this browser
+	renders int       // renders started on this browser
+	lastOK  time.Time // when it last finished a render or a health check
 	active  int    // tabs checked out by renders or being cleaned up
 	retired bool   // no new renders; shut down once active is 0
 	reason  string // why it was retired, for the log
@@ -188,6 +198,7 @@ func NewRenderer(opts Options) *Renderer {
 		policy:       newHostPolicy(opts.AllowHosts),
 		slots:        make(chan struct{}, opts.Tabs),
 		restartAfter: defaultRestartAfter,
+		healthAfter:  healthAfter,
 	}
 }
 
@@ -408,8 +419,26 @@ func (r *Renderer) browser(ctx context.Context) (*browserProc, error) {
 		}
 		if b := r.cur; b != nil {
 			if b.ctx.Err() == nil && !b.retired {
+				idle := time.Since(b.lastOK) >= r.healthAfter
 				r.mu.Unlock()
-				return b, nil
+				if !idle {
+					return b, nil
+				}
+				err := ping(ctx, b)
+				if err == nil {
+					r.mu.Lock()
+					b.lastOK = time.Now()
+					r.mu.Unlock()
+					return b, nil
+				}
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				r.log.Warn("the browser does not answer; restarting it", "pid", b.pid, "generation", b.gen, "err", err)
+				r.mu.Lock()
+				r.retireLocked(b, "health check failed")
+				r.mu.Unlock()
+				continue
 			}
 			r.retireLocked(b, "browser exited")
 		}
@@ -431,6 +460,16 @@ func (r *Renderer) browser(ctx context.Context) (*browserProc, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// ping asks the browser for its version, within healthTimeout.
+func ping(ctx context.Context, b *browserProc) error {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	stop := context.AfterFunc(b.ctx, cancel) // a browser that exits ends the wait
+	defer stop()
+	_, err := cdp.Call(ctx, chromedp.FromContext(b.ctx).Browser, browser.GetVersion, cdp.Empty{})
+	return err
 }
 
 // start launches a browser and makes it current. It runs on its own
@@ -501,7 +540,7 @@ func (r *Renderer) launch() (*browserProc, error) {
 
 	r.mu.Lock()
 	r.gen++
-	b := &browserProc{gen: r.gen, ctx: bctx, cancel: stopAll, started: time.Now()}
+	b := &browserProc{gen: r.gen, ctx: bctx, cancel: stopAll, started: time.Now(), lastOK: time.Now()}
 	r.mu.Unlock()
 	if p := chromedp.FromContext(bctx).Browser.Process(); p != nil {
 		b.pid = p.Pid
@@ -750,6 +789,9 @@ func (r *Renderer) release(b *browserProc, t *tab, o outcome) {
 			r.retireLocked(b, "browser failed")
 		case t != nil && o == tabClean && !b.retired && !r.closed:
 			b.idle = append(b.idle, t)
+		}
+		if o == tabClean {
+			b.lastOK = time.Now()
 		}
 		if b.retired && b.active == 0 {
 			r.bg.Add(1)
