@@ -134,10 +134,10 @@ type browserProc struct {
 	// Guarded by Renderer.mu.
 	renders int       // renders started on this browser
 	lastOK  time.Time // when it last finished a render or a health check
-	active  int    // tabs checked out by renders or being cleaned up
-	retired bool   // no new renders; shut down once active is 0
-	reason  string // why it was retired, for the log
-	idle    []*tab // clean tabs ready for the next label
+	active  int       // tabs checked out by renders or being cleaned up
+	retired bool      // no new renders; shut down once active is 0
+	reason  string    // why it was retired, for the log
+	idle    []*tab    // clean tabs ready for the next label
 	// noFrameControl is set when the browser refused a tab without
 	// frames (see openTab); it then gets ordinary tabs only.
 	noFrameControl bool
