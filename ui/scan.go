@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
+	"waybilldesk/printing/output"
 	"waybilldesk/printing/queue"
 	"waybilldesk/store"
 )
@@ -56,6 +57,11 @@ type ScanScreen struct {
 	// Printer is the station's printer; the first option means "the
 	// courier's default printer".
 	Printer *widget.Select
+	// PrinterState says whether the chosen printer can print, asked when
+	// the station is shown, when a printer is chosen, after a failed
+	// print and with CheckPrinter; hidden for "the courier's default".
+	PrinterState *widget.Label
+	CheckPrinter *widget.Button
 	// Flash is the result panel's colour, Headline its big text and Reason
 	// the explanation under it.
 	Flash    *canvas.Rectangle
@@ -127,6 +133,11 @@ func newScanScreen(m *Main) *ScanScreen {
 	s.Entry.PlaceHolder = lang.L("Scan an order no., trade no. or waybill")
 	s.Entry.OnSubmitted = s.scan
 
+	s.PrinterState = widget.NewLabel("")
+	s.PrinterState.Truncation = fyne.TextTruncateEllipsis
+	s.PrinterState.Hide()
+	s.CheckPrinter = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.checkPrinter(); s.focus() })
+	s.CheckPrinter.Hide()
 	s.Printer = widget.NewSelect([]string{lang.L("Courier's default printer")}, func(string) { s.printerChosen() })
 	s.Printer.SetSelectedIndex(0)
 
@@ -158,7 +169,8 @@ func newScanScreen(m *Main) *ScanScreen {
 	field := container.NewThemeOverride(s.Entry, bigText{theme.DefaultTheme()})
 	panel := container.NewStack(s.Flash, container.NewCenter(s.Headline))
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, fieldLabel(lang.L("Station printer")), container.NewHBox(s.Count, s.ResetCount), container.New(&fixedWidth{320}, s.Printer)),
+		container.NewBorder(nil, nil, fieldLabel(lang.L("Station printer")), container.NewHBox(s.Count, s.ResetCount),
+			container.NewBorder(nil, nil, container.New(&fixedWidth{320}, s.Printer), s.CheckPrinter, s.PrinterState)),
 		field,
 		panel,
 		s.Reason,
@@ -195,12 +207,48 @@ func (s *ScanScreen) loadPrinters() {
 		want := s.m.App.Preferences().String(prefScanPrinter)
 		s.Printer.OnChanged = func(string) { s.printerChosen() }
 		s.printers = fillPrinterPicker(s.Printer, list, want, func(p queue.Printer) string { return p.Name + " · " + p.Address })
+		s.checkPrinter()
 	})
 }
 
 func (s *ScanScreen) printerChosen() {
 	s.m.App.Preferences().SetString(prefScanPrinter, s.printer())
+	s.checkPrinter()
 	s.focus()
+}
+
+// checkPrinter asks the station printer how it is and shows the answer
+// beside the picker, so an operator sees a printer that is off or out of
+// paper before scanning, not after.
+func (s *ScanScreen) checkPrinter() {
+	q, name := s.m.s.Printing, s.printer()
+	if q == nil || name == "" {
+		s.PrinterState.Hide()
+		s.CheckPrinter.Hide()
+		return
+	}
+	s.CheckPrinter.Show()
+	s.PrinterState.Importance = widget.MediumImportance
+	s.PrinterState.SetText(lang.L("Asking the printer…"))
+	s.PrinterState.Show()
+	background(s.m.b, localTimeout, func(ctx context.Context) (output.State, error) {
+		return q.Status(ctx, name)
+	}, func(st output.State, err error) {
+		if s.printer() != name {
+			return // another printer was chosen meanwhile
+		}
+		switch {
+		case err != nil:
+			s.PrinterState.Importance = widget.DangerImportance
+			s.PrinterState.SetText("● " + lang.L("The printer does not answer") + ": " + err.Error())
+		case !st.CanPrint():
+			s.PrinterState.Importance = widget.DangerImportance
+			s.PrinterState.SetText("● " + lang.L("Printer status") + ": " + st.String())
+		default:
+			s.PrinterState.Importance = widget.SuccessImportance
+			s.PrinterState.SetText("● " + lang.L("Ready to print"))
+		}
+	})
 }
 
 // printer is the chosen station printer's name, "" for the courier's default.
@@ -319,6 +367,9 @@ func (s *ScanScreen) finish(item *scanItem, out scanOutcome, err error) {
 	s.Recent.Refresh()
 	if item.seq >= s.shown {
 		s.show(item.seq, outcome, head, reason)
+	}
+	if outcome == scanFailed && s.printer() != "" {
+		s.checkPrinter() // the failure may be the printer's: say how it is now
 	}
 	playBeep(outcome == scanOK)
 	s.focus()

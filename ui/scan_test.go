@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
 	"waybilldesk/printing"
@@ -79,6 +80,9 @@ func TestScanStationPrintsPlacesDraftsAndSaysWhy(t *testing.T) {
 	if !showsText(h.m.Content, "准备扫描") {
 		t.Errorf("the idle panel is not shown: %q", texts(s.Content))
 	}
+	if s.PrinterState.Visible() {
+		t.Errorf("a printer status is shown for the couriers' default printers: %q", s.PrinterState.Text)
+	}
 
 	// A waybill id prints the label at once, on the courier's default printer.
 	start := time.Now()
@@ -142,9 +146,22 @@ func TestScanStationPrintsPlacesDraftsAndSaysWhy(t *testing.T) {
 	}
 	s.loadPrinters()
 	h.waitFor("the new printer offered", func() bool { return len(s.Printer.Options) == 3 })
+	s.Printer.SetSelectedIndex(2)
+	if s.printer() != "打包台1" {
+		t.Fatalf("chose %q", s.printer())
+	}
+	// Choosing a station printer shows how it is, before any scan.
+	h.waitFor("the printer's status", func() bool { return strings.Contains(s.PrinterState.Text, "可打印") })
+	if s.PrinterState.Importance != widget.SuccessImportance {
+		t.Errorf("a ready printer is shown as %v: %q", s.PrinterState.Importance, s.PrinterState.Text)
+	}
 	s.Printer.SetSelectedIndex(1) // options are by name: 坏打印机 sorts before 打包台1
 	if s.printer() != "坏打印机" {
 		t.Fatalf("chose %q", s.printer())
+	}
+	h.waitFor("the refusing printer's status", func() bool { return strings.Contains(s.PrinterState.Text, "打印机无响应") })
+	if s.PrinterState.Importance != widget.DangerImportance {
+		t.Errorf("a refusing printer is shown as %v: %q", s.PrinterState.Importance, s.PrinterState.Text)
 	}
 	h.scanCode(o.WaybillID)
 	if s.Outcome() != "red" || s.Headline.Text != "未打印" || !strings.Contains(s.Reason.Text, "坏打印机") {

@@ -78,6 +78,9 @@ func TestScreenshots(t *testing.T) {
 	// Scan station: a second parcel scanned, its label printed.
 	o := h.placeOrder("陈静", "13700001234")
 	h.m.ShowScan()
+	h.waitFor("the station printers", func() bool { return len(h.m.Scan.Printer.Options) == 2 })
+	h.m.Scan.Printer.SetSelectedIndex(1)
+	h.waitFor("the printer's status", func() bool { return strings.Contains(h.m.Scan.PrinterState.Text, "可打印") })
 	h.scanCode(n.LastOrder.OrderID)
 	h.scanCode("YT0000000000")
 	h.scanCode(o.WaybillID)
