@@ -53,10 +53,11 @@ func (f fakeSystem) lookPath(name string) (string, error) {
 
 func TestFindBrowserPerSystem(t *testing.T) {
 	tests := []struct {
-		name string
-		goos string
-		sys  fakeSystem
-		want string
+		name   string
+		goos   string
+		appDir string
+		sys    fakeSystem
+		want   string
 	}{
 		{
 			name: "Debian headless shell, launcher script skipped",
@@ -117,6 +118,29 @@ func TestFindBrowserPerSystem(t *testing.T) {
 			want: `C:\Users\wang\AppData\Local\Google\Chrome\Application\chrome.exe`,
 		},
 		{
+			name:   "Windows: Chrome for Testing's headless shell beside the program beats Chrome",
+			goos:   "windows",
+			appDir: `C:\Program Files\Waybill Desk`,
+			sys: fakeSystem{
+				env: map[string]string{"ProgramFiles": `C:\Program Files`},
+				files: []string{
+					`C:\Program Files\Google\Chrome\Application\chrome.exe`,
+					`C:\Program Files\Waybill Desk\chrome-headless-shell-win64\chrome-headless-shell.exe`,
+				},
+			},
+			want: `C:\Program Files\Waybill Desk\chrome-headless-shell-win64\chrome-headless-shell.exe`,
+		},
+		{
+			name:   "macOS: headless shell on PATH beats Chrome",
+			goos:   "darwin",
+			appDir: "/Applications/Waybill Desk.app/Contents/MacOS",
+			sys: fakeSystem{
+				files: []string{"/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"},
+				path:  map[string]string{"chrome-headless-shell": "/opt/homebrew/bin/chrome-headless-shell"},
+			},
+			want: "/opt/homebrew/bin/chrome-headless-shell",
+		},
+		{
 			name: "Windows falls back to Edge",
 			goos: "windows",
 			sys: fakeSystem{
@@ -128,7 +152,7 @@ func TestFindBrowserPerSystem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := findBrowser(tt.goos, tt.sys.getenv, tt.sys.lookPath, tt.sys.isExec)
+			got, err := findBrowser(tt.goos, tt.appDir, tt.sys.getenv, tt.sys.lookPath, tt.sys.isExec)
 			if err != nil || got != tt.want {
 				t.Errorf("findBrowser = %q, %v; want %q", got, err, tt.want)
 			}
@@ -139,17 +163,19 @@ func TestFindBrowserPerSystem(t *testing.T) {
 func TestFindBrowserNoneListsPlaces(t *testing.T) {
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		sys := fakeSystem{env: map[string]string{"ProgramFiles": `C:\Program Files`}}
-		_, err := findBrowser(goos, sys.getenv, sys.lookPath, sys.isExec)
+		_, err := findBrowser(goos, "", sys.getenv, sys.lookPath, sys.isExec)
 		if !errors.Is(err, ErrNoBrowser) {
 			t.Fatalf("%s: err = %v, want ErrNoBrowser", goos, err)
 		}
-		want := map[string]string{
-			"linux":   "chromium-headless-shell",
-			"darwin":  "/Applications/Google Chrome.app",
-			"windows": `C:\Program Files\Google\Chrome\Application\chrome.exe`,
+		want := map[string][]string{
+			"linux":   {"chromium-headless-shell", "chrome-headless-shell"},
+			"darwin":  {"/Applications/Google Chrome.app", "chrome-headless-shell"},
+			"windows": {`C:\Program Files\Google\Chrome\Application\chrome.exe`, "chrome-headless-shell.exe"},
 		}[goos]
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error does not list %q: %v", goos, want, err)
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error does not list %q: %v", goos, w, err)
+			}
 		}
 	}
 }
