@@ -147,11 +147,10 @@ type browserProc struct {
 
 // tab is one reusable page in the browser.
 type tab struct {
-	ctx       context.Context // chromedp context of the tab
-	frameID   cdp.FrameID     // the main frame, which keeps its id for the life of the tab
-	emulating bool            // the last render set a viewport and print media (PNG)
-	viewport  viewport        // the viewport emulateLabel set, if emulating
-	scripted  bool            // the last label may have run script: reset the tab before reuse
+	ctx      context.Context // chromedp context of the tab
+	frameID  cdp.FrameID     // the main frame, which keeps its id for the life of the tab
+	viewport viewport        // the viewport and print media a PNG render set; zero when none
+	scripted bool            // the last label may have run script: reset the tab before reuse
 	// noFrames marks a tab opened with frame control (see openTab): it
 	// draws nothing, so it prints PDFs and takes no screenshots.
 	noFrames bool
@@ -245,9 +244,9 @@ func (r *Renderer) PDF(ctx context.Context, html string, size Size) ([]byte, err
 func pdfPlan(html string, size Size, out *[]byte) func(t *tab) []step {
 	return func(t *tab) []step {
 		steps := make([]step, 0, 4)
-		if t.emulating {
+		if t.viewport != (viewport{}) {
 			steps = append(steps, clearEmulation())
-			t.emulating, t.viewport = false, viewport{}
+			t.viewport = viewport{}
 		}
 		steps = append(steps, loadHTML(t, html))
 		if mayLoad(html) {
@@ -272,7 +271,7 @@ func (r *Renderer) PNG(ctx context.Context, html string, size Size, dpi float64)
 			// The same viewport as the last label needs no call: a
 			// station prints one size on one printer all day.
 			steps = append(steps, emulateLabel(size, dpi))
-			t.emulating, t.viewport = true, v
+			t.viewport = v
 		}
 		steps = append(steps, loadHTML(t, html))
 		if mayLoad(html) {
@@ -696,8 +695,9 @@ func (r *Renderer) openTab(ctx context.Context, b *browserProc, noFrames bool) (
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		default:
-			// Google Chrome and Edge have no frame control outside the
-			// old headless shell: use ordinary tabs from now on.
+			// The protocol offers frame control for the headless shell
+			// only; a browser that refuses it gets ordinary tabs from
+			// now on. (Chromium's new headless mode accepts it.)
 			r.log.Info("the browser has no frame control; PDFs use ordinary tabs", "err", err)
 			r.mu.Lock()
 			b.noFrameControl = true

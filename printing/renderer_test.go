@@ -318,27 +318,52 @@ func TestConcurrentPDFs(t *testing.T) {
 }
 
 // TestReusedTabStartsClean checks that a label's scripts and a PNG's viewport
-// do not leak into the next label rendered on the same tab.
+// do not leak into the next label rendered on the same tab. PDFs and PNGs
+// share tabs only in a browser without frame control (see openTab), which
+// the second case stands for.
 func TestReusedTabStartsClean(t *testing.T) {
-	r := newTestRenderer(t, Options{Tabs: 1})
-	ctx := testCtx(t)
-	dirty := testLabel(t, labelParts{PageCSS: pageCSS100x180, Body: `<script>window.leak = 1;</script>`})
-	if _, err := r.PNG(ctx, dirty, Size100x180, 203); err != nil {
-		t.Fatal(err)
-	}
-	probe := testLabel(t, labelParts{
-		Body: `<p id="probe"></p><script>document.getElementById("probe").textContent = window.leak ? "LEAKED" : "CLEAN";</script>`,
-	})
-	pdf, err := r.PDF(ctx, probe, Size76x130)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := writeTemp(t, "probe.pdf", pdf)
-	if text := pdftotext(t, path); !strings.Contains(text, "CLEAN") {
-		t.Errorf("the previous label's globals are visible to the next one")
-	}
-	if info := pdfinfo(t, path); math.Abs(info.widthMM-76) > 1 || math.Abs(info.heightMM-130) > 1 {
-		t.Errorf("after a PNG, the PDF page is %.1f x %.1f mm, want 76 x 130", info.widthMM, info.heightMM)
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tabs shared by PDF and PNG: %v", shared), func(t *testing.T) {
+			r := newTestRenderer(t, Options{Tabs: 1})
+			ctx := testCtx(t)
+			if err := r.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if shared {
+				// The warm-up's tab has frame control: close it, and open
+				// ordinary tabs from here on.
+				idleTabHasNoFrames(t, r)
+				r.mu.Lock()
+				r.cur.noFrameControl = true
+				warm := r.cur.idle[0]
+				r.cur.idle = nil
+				r.mu.Unlock()
+				if err := closeTab(warm, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dirty := testLabel(t, labelParts{PageCSS: pageCSS100x180, Body: `<script>window.leak = 1;</script>`})
+			if _, err := r.PNG(ctx, dirty, Size100x180, 203); err != nil {
+				t.Fatal(err)
+			}
+			probe := testLabel(t, labelParts{
+				Body: `<p id="probe"></p><script>document.getElementById("probe").textContent = window.leak ? "LEAKED" : "CLEAN";</script>`,
+			})
+			pdf, err := r.PDF(ctx, probe, Size76x130)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := writeTemp(t, "probe.pdf", pdf)
+			if text := pdftotext(t, path); !strings.Contains(text, "CLEAN") {
+				t.Errorf("the previous label's globals are visible to the next one")
+			}
+			if info := pdfinfo(t, path); math.Abs(info.widthMM-76) > 1 || math.Abs(info.heightMM-130) > 1 {
+				t.Errorf("after a PNG, the PDF page is %.1f x %.1f mm, want 76 x 130", info.widthMM, info.heightMM)
+			}
+			if shared && pageTabs(t, r) > 2 {
+				t.Errorf("%d pages open with one tab shared by PDFs and PNGs", pageTabs(t, r))
+			}
+		})
 	}
 }
 
