@@ -117,6 +117,7 @@ type Renderer struct {
 	mu       sync.Mutex
 	cur      *browserProc // the browser new renders use; nil before the first start and after a retirement
 	starting *startCall   // the start in progress, shared by everyone who waits for a browser
+	warming  *startCall   // the warm-up of Start in progress, shared by concurrent calls
 	closed   bool
 	gen      int            // browser generation, for logs
 	execPath string         // resolved browser path, cached after the first successful start
@@ -211,20 +212,52 @@ const warmupHTML = `<!doctype html><meta charset="utf-8"><style>@page{size:100mm
 	`body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif}</style>` +
 	`<p>预热 warm-up 0123</p><p><b>收件人 寄件人 0123</b></p>`
 
-// Start starts the browser now and renders a small warm-up label, so that the
-// first real label prints at full speed; call it in the background when the
-// app starts. It is idempotent and safe to call concurrently: a started,
-// healthy browser is left alone. If ctx ends first, Start returns but the
-// browser keeps starting for the next render.
+// Start starts the browser now and renders a small warm-up label as a PDF,
+// then as a 203-dpi image, so that the first real label prints at full
+// speed whether the station's printer takes PDFs or printer dots (each kind
+// has tabs of its own, see takeTab, and a tab's first label costs some
+// 100 ms more); call it in the background when the app starts. It
+// is idempotent and safe to call concurrently: a started, healthy browser is
+// left alone. If ctx ends first, Start returns but the browser keeps
+// starting for the next render.
 func (r *Renderer) Start(ctx context.Context) error {
 	r.mu.Lock()
 	warm := r.cur != nil && !r.cur.retired && r.cur.ctx.Err() == nil
+	w := r.warming
+	if !warm && w == nil {
+		// The first caller warms up; the others wait for it, so that
+		// concurrent calls do not open a pair of tabs each.
+		w = &startCall{done: make(chan struct{})}
+		r.warming = w
+		defer func() {
+			r.mu.Lock()
+			r.warming = nil
+			r.mu.Unlock()
+			close(w.done)
+		}()
+		r.mu.Unlock()
+		w.err = r.warmUp(ctx)
+		return w.err
+	}
 	r.mu.Unlock()
 	if warm {
 		return nil
 	}
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// warmUp renders warmupHTML as a PDF and as an image.
+func (r *Renderer) warmUp(ctx context.Context) error {
 	var out []byte
 	if err := r.render(ctx, kindPDF, warmupHTML, Size100x100, pdfPlan(warmupHTML, Size100x100, &out)); err != nil {
+		return fmt.Errorf("start renderer: %w", err)
+	}
+	if _, err := r.PNG(ctx, warmupHTML, Size100x100, 203); err != nil {
 		return fmt.Errorf("start renderer: %w", err)
 	}
 	return nil
@@ -639,10 +672,11 @@ func (r *Renderer) takeTab(ctx context.Context, b *browserProc, kind renderKind)
 			b.idle = slices.Delete(b.idle, i, i+1)
 		}
 	}
-	if t == nil && len(b.idle) > 0 {
-		// Only tabs for the other kind are idle. Close one for the tab
-		// this render opens, so that a station printing both PDFs and
-		// PNGs keeps no more renderer processes than Options.Tabs.
+	if t == nil && len(b.idle) > 0 && len(b.idle)+b.active > r.opts.Tabs {
+		// Only tabs for the other kind are idle, and a new tab would make
+		// more than Options.Tabs: close the oldest, so that a station
+		// printing both PDFs and images keeps no more renderer processes
+		// than that.
 		spare = b.idle[0]
 		b.idle = b.idle[1:]
 	}

@@ -428,11 +428,31 @@ func TestStart(t *testing.T) {
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A warm tab waits for each kind of label: one without frames for
+	// PDFs, an ordinary one for images.
+	kinds := map[bool]int{} // idle tabs by noFrames
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(kinds) < 2; time.Sleep(10 * time.Millisecond) {
+		r.mu.Lock()
+		clear(kinds)
+		for _, tb := range r.cur.idle {
+			kinds[tb.noFrames]++
+		}
+		r.mu.Unlock()
+	}
+	if kinds[true] != 1 || kinds[false] != 1 {
+		t.Errorf("after Start %d idle tabs without frames and %d with, want one of each", kinds[true], kinds[false])
+	}
+	label := testLabel(t, labelParts{PageCSS: pageCSS100x180})
 	start := time.Now()
-	if _, err := r.PDF(ctx, testLabel(t, labelParts{PageCSS: pageCSS100x180}), Size100x180); err != nil {
+	if _, err := r.PDF(ctx, label, Size100x180); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("first label after Start: %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("first PDF after Start: %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	if _, err := r.PNG(ctx, label, Size100x180, 203); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first PNG after Start: %v", time.Since(start).Round(time.Millisecond))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.gen != 1 {
