@@ -64,12 +64,18 @@ const (
 const MaxTabs = 16
 
 // DefaultTabs is the number of tabs when Options.Tabs is 0: one per core and
-// one more. Printing a label is Chromium's work and then the print queue's
-// (reading the label, recording the job, turning a screenshot into printer
-// dots), and the spare tab keeps the cores busy with the next label
-// meanwhile: on 2 cores, 3 tabs print the sandbox's SF label 5% faster as PDF
-// and 14% faster as TSPL than 2 tabs (make bench).
-func DefaultTabs() int { return min(goruntime.NumCPU()+1, MaxTabs) }
+// one more, at most defaultTabsCap. Printing a label is Chromium's work and
+// then the print queue's (reading the label, recording the job, turning a
+// screenshot into printer dots), and the spare tab keeps the cores busy with
+// the next label meanwhile: on 2 cores, 3 tabs print the sandbox's SF label
+// 5% faster as PDF and 14% faster as TSPL than 2 tabs (make bench).
+func DefaultTabs() int { return min(goruntime.NumCPU()+1, defaultTabsCap) }
+
+// defaultTabsCap bounds DefaultTabs on many-core PCs: 4 tabs already render
+// far more labels a second than any station prints (a thermal printer takes
+// about 1.2 s a label), and each tab is another 40 MB renderer process on
+// what is often a 4 GB office PC. Options.Tabs (the setting) goes higher.
+const defaultTabsCap = 4
 
 // ErrTimeout is wrapped by the error of a render that did not finish before
 // its deadline (Options.Timeout, or the context's if earlier). The same error

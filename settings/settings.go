@@ -106,7 +106,7 @@ type Settings struct {
 	// when none is stored.
 	PushListen string
 	// LabelTabs is how many labels render at the same time; 0 is automatic
-	// (printing.DefaultTabs: one per core and one more).
+	// (printing.DefaultTabs: one per core and one more, up to 4).
 	LabelTabs int
 	// LabelHosts are the hosts labels may load images, fonts and styles
 	// from, each "host" (any port) or "host:port". Labels load nothing from
