@@ -2,11 +2,10 @@
 // (AppID, token mode, callback URL and push token, sandbox switch and
 // speed, the push receiver, the label renderer) in the history's settings
 // table, shared by the window and the command line, and the AppSecret and
-// the EncodingAESKey in the operating system's keyring (Windows Credential Manager, macOS
-// Keychain, the Secret Service on Linux), never in the database or a plain
-// file. The data folder, which must be known before
-// the history is opened, is kept in a one-line file in the user's config
-// folder.
+// the EncodingAESKey in the operating system's keyring (Windows Credential
+// Manager, macOS Keychain, the Secret Service on Linux), never in the
+// database or a plain file. The data folder, which must be known before the
+// history is opened, is kept in a one-line file in the user's config folder.
 //
 // Settings take effect when the desk is opened (see Fill): the window says
 // "restart to apply" for them.
