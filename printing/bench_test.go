@@ -133,8 +133,8 @@ func BenchmarkRenderPDFSpeedup(b *testing.B) {
 	fmt.Printf("bench: render_pdf_warm_1tab_vs_cold_browser %.1f x\n", speedup)
 }
 
-// BenchmarkLabelScan times the two scans every render makes of a label
-// (mayRunScript and mayLoad) on the sandbox's SF label, beside the naive
+// BenchmarkLabelScan times the scan every render makes of a label (inspect:
+// for script and for what it loads) on the sandbox's SF label, beside the naive
 // way: one case-insensitive regexp each, which Go runs with its slowest
 // engine over the whole label.
 func BenchmarkLabelScan(b *testing.B) {
@@ -157,7 +157,7 @@ func BenchmarkLabelScan(b *testing.B) {
 	}
 	var ours, naive float64
 	for b.Loop() {
-		ours = timeIt(func() bool { return mayRunScript(html) || mayLoad(html) })
+		ours = timeIt(func() bool { lt := inspect(html); return lt.script || lt.loads })
 		naive = timeIt(func() bool { return naiveScript.MatchString(html) || naiveLoad.MatchString(html) })
 	}
 	b.ReportMetric(ours, "us/label")

@@ -136,7 +136,7 @@ func TestLoadedWhenSet(t *testing.T) {
 	}
 	for _, kind := range []renderKind{kindPDF, kindPNG} {
 		var state string
-		err := r.render(testCtx(t), kind, html, Size100x180, func(tb *tab) []step {
+		err := r.render(testCtx(t), kind, html, Size100x180, func(tb *tab, _ labelTraits) []step {
 			return []step{loadHTML(tb, html), {"read state", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				var err error
 				state, err = chromedp.Evaluate[string](`document.readyState + " " + document.fonts.status`)(ctx, tg)

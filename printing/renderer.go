@@ -280,15 +280,15 @@ func (r *Renderer) PDF(ctx context.Context, html string, size Size) ([]byte, err
 }
 
 // pdfPlan lists the steps of a PDF render on tab t.
-func pdfPlan(html string, size Size, out *[]byte) func(t *tab) []step {
-	return func(t *tab) []step {
+func pdfPlan(html string, size Size, out *[]byte) func(*tab, labelTraits) []step {
+	return func(t *tab, lt labelTraits) []step {
 		steps := make([]step, 0, 4)
 		if t.viewport != (viewport{}) {
 			steps = append(steps, clearEmulation())
 			t.viewport = viewport{}
 		}
 		steps = append(steps, loadHTML(t, html))
-		if mayLoad(html) {
+		if lt.loads {
 			steps = append(steps, waitSettled())
 		}
 		return append(steps, printPDF(size, out))
@@ -304,7 +304,7 @@ func (r *Renderer) PNG(ctx context.Context, html string, size Size, dpi float64)
 		return nil, fmt.Errorf("render png %s: dpi %v outside %d..%d", size, dpi, minDPI, maxDPI)
 	}
 	var out []byte
-	err := r.render(ctx, kindPNG, html, size, func(t *tab) []step {
+	err := r.render(ctx, kindPNG, html, size, func(t *tab, lt labelTraits) []step {
 		steps := make([]step, 0, 4)
 		if v := (viewport{size, dpi}); t.viewport != v {
 			// The same viewport as the last label needs no call: a
@@ -313,7 +313,7 @@ func (r *Renderer) PNG(ctx context.Context, html string, size Size, dpi float64)
 			t.viewport = v
 		}
 		steps = append(steps, loadHTML(t, html))
-		if mayLoad(html) {
+		if lt.loads {
 			steps = append(steps, waitSettled())
 		}
 		return append(steps, capturePNG(size, &out))
@@ -335,7 +335,9 @@ const (
 )
 
 // render runs the steps for one label on a pooled tab, within the deadline.
-func (r *Renderer) render(ctx context.Context, kind renderKind, html string, size Size, plan func(*tab) []step) error {
+// The label is scanned once (inspect) for what plan and the tab's cleanup
+// need to know of it.
+func (r *Renderer) render(ctx context.Context, kind renderKind, html string, size Size, plan func(*tab, labelTraits) []step) error {
 	if strings.TrimSpace(html) == "" {
 		return ErrEmptyHTML
 	}
@@ -388,14 +390,15 @@ func (r *Renderer) render(ctx context.Context, kind renderKind, html string, siz
 	}
 
 	t.blocked.take() // forget what a previous label's late requests left there
-	t.scripted = mayRunScript(html)
+	lt := inspect(html)
+	t.scripted = lt.script
 
 	// Steps run on a context of the tab (chromedp needs it to find the tab)
 	// that also ends with the render's context.
 	sctx, scancel := context.WithCancel(t.ctx)
 	stop := context.AfterFunc(rctx, scancel)
 	var runErr error
-	for _, s := range plan(t) {
+	for _, s := range plan(t, lt) {
 		stage = s.name
 		if _, runErr = chromedp.Run(sctx, s.run); runErr != nil {
 			break
@@ -846,7 +849,7 @@ func (r *Renderer) release(b *browserProc, t *tab, o outcome) {
 // everything it made, so the tab is reused as it is. The reset, a reload
 // of about:blank, costs about as much as printing a label, and with one
 // tab per core the next label waits for it.
-func mayRunScript(html string) bool { return scriptPatterns.in(html) }
+func mayRunScript(html string) bool { return inspect(html).script }
 
 // errTabMoved is the reset error of a tab whose label navigated it away
 // from about:blank.

@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// A label is scanned on every render for script (mayRunScript) and for what
-// it loads (mayLoad). Go's regexp runs its slowest engine across the whole
+// A label is scanned on every render (inspect) for script and for what it
+// loads. Go's regexp runs its slowest engine across the whole
 // input when a pattern has no literal prefix, which a (?i) flag or a leading
 // \b takes away: about 3 ms for a 25 kB label, measured in the print queue
 // benchmark (BenchmarkLabelScan compares). So the label is lowercased once,
@@ -57,9 +57,20 @@ var loadPatterns = scan{
 	},
 }
 
-// in reports whether html has what sc looks for, ignoring ASCII case.
-func (sc scan) in(html string) bool {
+// labelTraits is what a render needs to know of a label's HTML.
+type labelTraits struct {
+	script bool // it may run script: the tab is reset after it (scriptPatterns)
+	loads  bool // it may load something: the render waits for it (loadPatterns)
+}
+
+// inspect scans html once for both traits.
+func inspect(html string) labelTraits {
 	lower := asciiLower(html)
+	return labelTraits{script: scriptPatterns.in(lower), loads: loadPatterns.in(lower)}
+}
+
+// in reports whether the lowercased HTML has what sc looks for.
+func (sc scan) in(lower string) bool {
 	if hasTag(lower, sc.tags) {
 		return true
 	}

@@ -48,7 +48,7 @@ func loadHTML(tb *tab, html string) step {
 // returns after the parser finished and the load event fired, so it is ready
 // to print as it is: a round trip and a script run saved per label (the
 // sandbox's labels are such labels).
-func mayLoad(html string) bool { return loadPatterns.in(html) }
+func mayLoad(html string) bool { return inspect(html).loads }
 
 // settleJS waits until the label looks the way it will print: web fonts
 // loaded, the load event fired, every image loaded (or failed: a blocked image
