@@ -105,6 +105,13 @@ func newErrorLine() *widget.Label {
 	return l
 }
 
+// showMessage sets a message label's text and colour and shows it.
+func showMessage(l *widget.Label, imp widget.Importance, text string) {
+	l.Importance = imp
+	l.SetText(text)
+	l.Show()
+}
+
 func showErrorLine(l *widget.Label, msg string) {
 	l.SetText(msg)
 	l.Show()

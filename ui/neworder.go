@@ -821,9 +821,7 @@ func (s *NewOrderScreen) showValidation(ve *wxapi.ValidationError) {
 }
 
 func (s *NewOrderScreen) setMessage(imp widget.Importance, text string) {
-	s.Message.Importance = imp
-	s.Message.SetText(text)
-	s.Message.Show()
+	showMessage(s.Message, imp, text)
 }
 
 // clearErrors hides every field error and the summary.

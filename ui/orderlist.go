@@ -722,9 +722,7 @@ func (s *OrderListScreen) updateActions() {
 
 // say shows the outcome of an action under the buttons.
 func (s *OrderListScreen) say(imp widget.Importance, text string) {
-	s.ActionMsg.Importance = imp
-	s.ActionMsg.SetText(text)
-	s.ActionMsg.Show()
+	showMessage(s.ActionMsg, imp, text)
 }
 
 // loadExtras reads the timeline, the jobs and the notice of the order shown.
@@ -1097,9 +1095,7 @@ func (s *OrderListScreen) buildExport() {
 }
 
 func (s *OrderListScreen) sayExport(imp widget.Importance, text string) {
-	s.ExportMsg.Importance = imp
-	s.ExportMsg.SetText(text)
-	s.ExportMsg.Show()
+	showMessage(s.ExportMsg, imp, text)
 }
 
 // exportDialog asks where to save the export; the file name's extension

@@ -453,9 +453,7 @@ func (s *PrintersScreen) form() (queue.Printer, bool) {
 }
 
 func (s *PrintersScreen) say(imp widget.Importance, text string) {
-	s.Message.Importance = imp
-	s.Message.SetText(text)
-	s.Message.Show()
+	showMessage(s.Message, imp, text)
 }
 
 // printerError words a printer record error.

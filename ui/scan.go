@@ -228,9 +228,7 @@ func (s *ScanScreen) checkPrinter() {
 		return
 	}
 	s.CheckPrinter.Show()
-	s.PrinterState.Importance = widget.MediumImportance
-	s.PrinterState.SetText(lang.L("Asking the printer…"))
-	s.PrinterState.Show()
+	showMessage(s.PrinterState, widget.MediumImportance, lang.L("Asking the printer…"))
 	background(s.m.b, localTimeout, func(ctx context.Context) (output.State, error) {
 		return q.Status(ctx, name)
 	}, func(st output.State, err error) {
@@ -239,14 +237,11 @@ func (s *ScanScreen) checkPrinter() {
 		}
 		switch {
 		case err != nil:
-			s.PrinterState.Importance = widget.DangerImportance
-			s.PrinterState.SetText("● " + lang.L("The printer does not answer") + ": " + err.Error())
+			showMessage(s.PrinterState, widget.DangerImportance, "● "+lang.L("The printer does not answer")+": "+err.Error())
 		case !st.CanPrint():
-			s.PrinterState.Importance = widget.DangerImportance
-			s.PrinterState.SetText("● " + lang.L("Printer status") + ": " + st.String())
+			showMessage(s.PrinterState, widget.DangerImportance, "● "+lang.L("Printer status")+": "+st.String())
 		default:
-			s.PrinterState.Importance = widget.SuccessImportance
-			s.PrinterState.SetText("● " + lang.L("Ready to print"))
+			showMessage(s.PrinterState, widget.SuccessImportance, "● "+lang.L("Ready to print"))
 		}
 	})
 }

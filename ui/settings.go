@@ -412,9 +412,7 @@ func pushStatusText(st orders.PushStatus) (string, widget.Importance) {
 }
 
 func (s *SettingsScreen) say(imp widget.Importance, text string) {
-	s.Message.Importance = imp
-	s.Message.SetText(text)
-	s.Message.Show()
+	showMessage(s.Message, imp, text)
 }
 
 // fieldFor is where a settings error is shown.
