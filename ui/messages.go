@@ -35,6 +35,8 @@ var reasonHints = []struct{ match, hint string }{
 	{"must be at most", "Too large"},
 	{"is not a number", "not a number"},
 	{"is negative", "cannot be negative"},
+	{"must be Unix seconds", "The pick-up time is in milliseconds: it must be in seconds"},
+	{"in the past: the courier cannot come then", "The pick-up time has passed: choose a later time"},
 	{"is required", "Required"},
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -108,9 +109,29 @@ func (c *checker) number(field string, v, min, max float64, minInclusive bool) {
 	}
 }
 
+// Bounds of expect_time (Unix seconds; 0 = pick-up arranged already).
+const (
+	// ExpectTimeGrace is how far in the past a pick-up time may lie and
+	// still be sent: a time typed as "now" a few minutes before Place, or a
+	// station clock a little behind.
+	ExpectTimeGrace = 10 * time.Minute
+	// MaxExpectTime is the largest value read as seconds. Unix seconds reach
+	// 1e11 only in the year 5138, while milliseconds of any date after
+	// March 1973 exceed it: a larger value is a time in milliseconds, the
+	// spec's "common bug", which WeChat would read as a date millennia away.
+	MaxExpectTime = 100_000_000_000
+)
+
 // Validate checks the request against WeChat's documented limits and names
-// the first field that breaks one.
+// the first field that breaks one. A pick-up time is judged against the
+// clock of this machine; ValidateAt takes the time to judge it by.
 func (r *AddOrderRequest) Validate() error {
+	return r.ValidateAt(time.Now())
+}
+
+// ValidateAt is Validate with now as the present, for a pick-up time
+// (expect_time) that must not lie in the past.
+func (r *AddOrderRequest) ValidateAt(now time.Time) error {
 	var c checker
 	if r.AddSource != AddSourceMiniProgram && r.AddSource != AddSourceApp {
 		c.fail("add_source", "is %d, must be 0 (mini program) or 2 (App/H5)", r.AddSource)
@@ -174,10 +195,22 @@ func (r *AddOrderRequest) Validate() error {
 		c.fail("insured.use_insured", "is %d, must be 0 or 1", r.Insured.UseInsured)
 	}
 	c.required("service.service_name", r.Service.ServiceName)
-	if r.ExpectTime < 0 {
-		c.fail("expect_time", "is negative")
-	}
+	c.expectTime(r.ExpectTime, now)
 	return c.result()
+}
+
+// expectTime checks a pick-up time: 0 (arranged already) or Unix seconds
+// not before now, less the grace.
+func (c *checker) expectTime(v int64, now time.Time) {
+	switch {
+	case v < 0:
+		c.fail("expect_time", "is negative")
+	case v > MaxExpectTime:
+		c.fail("expect_time", "is %d, a time in milliseconds: it must be Unix seconds (%d)", v, v/1000)
+	case v > 0 && time.Unix(v, 0).Before(now.Add(-ExpectTimeGrace)):
+		c.fail("expect_time", "is %s, in the past: the courier cannot come then (0 if the pick-up is arranged already)",
+			time.Unix(v, 0).In(now.Location()).Format("2006-01-02 15:04"))
+	}
 }
 
 // Validate checks the fields getOrder needs.

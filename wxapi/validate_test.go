@@ -3,8 +3,11 @@ package wxapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -61,6 +64,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"no service name", func(r *AddOrderRequest) { r.Service.ServiceName = "" }, "service.service_name"},
 		{"remark over 1024 bytes", func(r *AddOrderRequest) { r.CustomRemark = strings.Repeat("易", 342) }, "custom_remark"},
 		{"negative expect_time", func(r *AddOrderRequest) { r.ExpectTime = -5 }, "expect_time"},
+		{"expect_time yesterday", func(r *AddOrderRequest) { r.ExpectTime = time.Now().Add(-24 * time.Hour).Unix() }, "expect_time"},
+		{"expect_time in milliseconds", func(r *AddOrderRequest) { r.ExpectTime = time.Now().Add(time.Hour).UnixMilli() }, "expect_time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +77,50 @@ func TestValidateNamesTheField(t *testing.T) {
 			}
 			if got := FieldOf(err); got != tt.field {
 				t.Fatalf("field %q (%v), want %q", got, err, tt.field)
+			}
+		})
+	}
+}
+
+// TestExpectTime pins the pick-up time rules at a fixed present: 0 means
+// the pick-up is arranged, a time up to ExpectTimeGrace old is still sent,
+// older ones and millisecond values are refused with a reason that says
+// what is wrong.
+func TestExpectTime(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, cst)
+	tests := []struct {
+		name   string
+		value  int64
+		reason string // "" = accepted; otherwise a part of the reason
+	}{
+		{"arranged already", 0, ""},
+		{"in an hour", now.Add(time.Hour).Unix(), ""},
+		{"now", now.Unix(), ""},
+		{"typed a few minutes ago", now.Add(-ExpectTimeGrace).Unix(), ""},
+		{"next year", now.AddDate(1, 0, 0).Unix(), ""},
+		{"just past the grace", now.Add(-ExpectTimeGrace - time.Second).Unix(), "is 2026-11-23 14:49, in the past: the courier cannot come then"},
+		{"yesterday", now.AddDate(0, 0, -1).Unix(), "is 2026-11-22 15:00, in the past"},
+		{"one second after the epoch", 1, "is 1970-01-01 08:00, in the past"},
+		{"negative", -1, "is negative"},
+		{"milliseconds of the next hour", now.Add(time.Hour).UnixMilli(), fmt.Sprintf("a time in milliseconds: it must be Unix seconds (%d)", now.Add(time.Hour).Unix())},
+		{"milliseconds of 1973", time.Date(1973, 3, 4, 0, 0, 0, 0, time.UTC).UnixMilli(), "must be Unix seconds"},
+		{"largest seconds", MaxExpectTime, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := validOrder(t)
+			r.ExpectTime = tt.value
+			err := r.ValidateAt(now)
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("expect_time %d refused: %v", tt.value, err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != "expect_time" || !strings.Contains(ve.Reason, tt.reason) {
+				t.Fatalf("expect_time %d: %v, want expect_time: …%s…", tt.value, err, tt.reason)
 			}
 		})
 	}
