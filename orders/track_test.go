@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +108,76 @@ func TestApplyPushKeepsNewestVersion(t *testing.T) {
 	}
 	if _, err := e.svc.ApplyPush(ctx, &wxapi.PathEvent{WaybillID: "UNKNOWN", DeliveryID: "TEST", Version: 1}); err == nil {
 		t.Fatal("a push for an unknown waybill was accepted")
+	}
+}
+
+// TestTrackerWalksEveryOpenOrderAndForgetsClosedOnes: a station with more
+// open orders than one page of the history query gets every one of them
+// polled, the oldest too (a tracker that read one page of the newest
+// never polled the rest), and the orders that close (signed, cancelled,
+// too old to track) leave the tracker's memory.
+func TestTrackerWalksEveryOpenOrderAndForgetsClosedOnes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	clk := &clock{now: time.Now()}
+	svc := New(e.db, e.svc.api, Options{Now: clk.Now})
+	e.svc = svc
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, testOrder(t, e, fmt.Sprintf("WALK-%d", i)).OrderID)
+	}
+	tr := svc.NewTracker(TrackerOptions{First: 10 * time.Minute, Max: time.Hour, PerMinute: 600, MaxAge: 48 * time.Hour, Page: 3})
+	if n := tr.PollDue(ctx); n != 0 {
+		t.Fatalf("polled %d orders right after placing", n)
+	}
+	clk.Add(11 * time.Minute)
+	if n := tr.PollDue(ctx); n != len(ids) {
+		t.Fatalf("polled %d of %d due orders over pages of 3", n, len(ids))
+	}
+	for _, id := range ids {
+		if next := tr.NextPoll(id); !next.After(clk.Now()) {
+			t.Errorf("%s not rescheduled after its poll (next %v)", id, next)
+		}
+	}
+
+	// The oldest parcel is signed for, the second order is cancelled.
+	signed, cancelled := ids[0], ids[1]
+	o, _ := svc.Get(ctx, signed)
+	if err := svc.api.TestUpdateOrder(ctx, &wxapi.TestUpdateOrderRequest{BizID: wxapi.TestBizID, DeliveryID: wxapi.TestDeliveryID,
+		OrderID: o.OrderID, WaybillID: o.WaybillID, ActionTime: clk.Now().Unix(), ActionType: 300003, ActionMsg: "已签收"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Cancel(ctx, cancelled); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(11 * time.Minute)
+	if n := tr.PollDue(ctx); n != len(ids)-1 {
+		t.Fatalf("second walk polled %d, want %d (all but the cancelled order)", n, len(ids)-1)
+	}
+	if got, _ := svc.Get(ctx, signed); got.TrackStatus != TrackSigned {
+		t.Fatalf("the signed parcel shows %q", got.TrackStatus)
+	}
+	for _, id := range []string{signed, cancelled} {
+		if next := tr.NextPoll(id); !next.IsZero() {
+			t.Errorf("%s is closed but still scheduled for %v", id, next)
+		}
+	}
+	if len(tr.next) != len(ids)-2 || len(tr.wait) != len(ids)-2 {
+		t.Errorf("tracker remembers %d/%d orders, want the %d open ones", len(tr.next), len(tr.wait), len(ids)-2)
+	}
+	// Quiet since: the wait doubled to 20 minutes.
+	clk.Add(21 * time.Minute)
+	if n := tr.PollDue(ctx); n != len(ids)-2 {
+		t.Fatalf("third walk polled %d, want the %d open orders", n, len(ids)-2)
+	}
+
+	// Two days on, every order is past MaxAge: nothing is polled and
+	// nothing is remembered.
+	clk.Add(48 * time.Hour)
+	if n := tr.PollDue(ctx); n != 0 {
+		t.Fatalf("polled %d orders older than MaxAge", n)
+	}
+	if len(tr.next) != 0 || len(tr.wait) != 0 || len(tr.met) != 0 {
+		t.Errorf("tracker still remembers %d orders past MaxAge", len(tr.next))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"waybilldesk/store"
 	"waybilldesk/wxapi"
 )
 
@@ -21,6 +22,8 @@ type TrackerOptions struct {
 	MaxAge time.Duration
 	// Scan is how often the history is checked for orders that are due; default 1 minute.
 	Scan time.Duration
+	// Page is how many open orders one history query reads; default 500.
+	Page int
 }
 
 func (o *TrackerOptions) defaults() {
@@ -39,25 +42,41 @@ func (o *TrackerOptions) defaults() {
 	if o.Scan <= 0 {
 		o.Scan = time.Minute
 	}
+	if o.Page <= 0 {
+		o.Page = 500
+	}
 }
+
+// closedStages end tracking; Open says the same of one order.
+var closedStages = []string{TrackSigned, TrackReturned}
 
 // Tracker polls getPath for open orders: soon after a change, then less
 // and less often while nothing happens (doubling up to Max), under a
 // per-minute budget, pausing on WeChat's rate-limit answers.
+//
+// It walks the open orders oldest first, a page at a time, resuming where
+// the budget stopped it, and starts again from the oldest at the end: every
+// open order gets its turn however many there are. At the end of a walk it
+// forgets the orders the walk did not meet (signed, returned, cancelled,
+// too old), so its memory follows the open orders, not the history.
 type Tracker struct {
 	svc  *Service
 	opts TrackerOptions
 
-	mu    sync.Mutex
-	next  map[string]time.Time     // order_id -> when to poll
-	wait  map[string]time.Duration // order_id -> current back-off
-	pause time.Time                // no calls before this (45011 / 45009)
+	mu     sync.Mutex
+	next   map[string]time.Time     // order_id -> when to poll
+	wait   map[string]time.Duration // order_id -> current back-off
+	met    map[string]uint64        // order_id -> the walk that last met it
+	walk   uint64                   // the current walk
+	cursor store.OpenCursor         // where the walk goes on
+	pause  time.Time                // no calls before this (45011 / 45009)
 }
 
 // NewTracker returns a tracker over the service's history.
 func (s *Service) NewTracker(opts TrackerOptions) *Tracker {
 	opts.defaults()
-	return &Tracker{svc: s, opts: opts, next: map[string]time.Time{}, wait: map[string]time.Duration{}}
+	return &Tracker{svc: s, opts: opts, next: map[string]time.Time{}, wait: map[string]time.Duration{},
+		met: map[string]uint64{}}
 }
 
 // Run polls until ctx ends.
@@ -75,7 +94,8 @@ func (t *Tracker) Run(ctx context.Context) {
 }
 
 // PollDue polls the open orders whose time has come, within the budget,
-// and returns how many it polled.
+// and returns how many it polled. It goes on from where the last call
+// stopped to the end of the open orders, then starts the next walk.
 func (t *Tracker) PollDue(ctx context.Context) int {
 	now := t.svc.now()
 	t.mu.Lock()
@@ -84,51 +104,108 @@ func (t *Tracker) PollDue(ctx context.Context) int {
 	if paused {
 		return 0
 	}
-	open, err := t.svc.List(ctx, Query{Status: StatusPlaced, From: now.Add(-t.opts.MaxAge), Limit: 5000})
-	if err != nil {
-		t.svc.log.Warn("tracker: list open orders", "err", err)
-		return 0
-	}
 	spacing := time.Minute / time.Duration(t.opts.PerMinute)
 	polled := 0
-	for i := range open {
-		o := &open[i]
-		if !Open(o) || !t.due(o, now) {
-			continue
+	for {
+		t.mu.Lock()
+		after := t.cursor
+		t.mu.Unlock()
+		page, err := t.svc.db.OpenOrders(ctx, store.OpenQuery{Since: now.Add(-t.opts.MaxAge), After: after,
+			Closed: closedStages, Limit: t.opts.Page})
+		if err != nil {
+			t.svc.log.Warn("tracker: list open orders", "err", err)
+			return polled
 		}
-		if polled >= t.opts.PerMinute {
-			break
-		}
-		if polled > 0 {
-			select {
-			case <-ctx.Done():
+		for i := range page {
+			o := &page[i]
+			if !t.due(o, now) {
+				t.advance(o.Cursor)
+				continue
+			}
+			// Out of budget: the cursor stays before o, so the next call
+			// starts with it.
+			if polled >= t.opts.PerMinute {
 				return polled
-			case <-time.After(spacing):
+			}
+			if polled > 0 {
+				select {
+				case <-ctx.Done():
+					return polled
+				case <-time.After(spacing):
+				}
+			}
+			polled++
+			t.advance(o.Cursor)
+			if t.poll(ctx, o) {
+				return polled
 			}
 		}
-		polled++
-		before := o.TrackTime
-		got, _, err := t.svc.Path(ctx, o.OrderID)
-		var we *wxapi.Error
-		switch {
-		case errors.As(err, &we) && (we.Code == wxapi.CodeMinuteQuota || we.Code == wxapi.CodeDailyQuota):
-			t.backOffAll(we)
+		if len(page) < t.opts.Page {
+			t.endWalk()
 			return polled
-		case err != nil:
-			t.svc.log.Info("tracker: path not fetched", "order_id", o.OrderID, "err", err)
-			t.schedule(o.OrderID, false)
-		default:
-			t.schedule(o.OrderID, !got.TrackTime.Equal(before))
 		}
 	}
-	return polled
+}
+
+// poll asks for one order's path and schedules its next poll; it reports
+// whether WeChat's rate limit stopped all polling.
+func (t *Tracker) poll(ctx context.Context, o *store.OpenOrder) (stop bool) {
+	got, _, err := t.svc.Path(ctx, o.OrderID)
+	var we *wxapi.Error
+	switch {
+	case errors.As(err, &we) && (we.Code == wxapi.CodeMinuteQuota || we.Code == wxapi.CodeDailyQuota):
+		t.backOffAll(we)
+		return true
+	case err != nil:
+		t.svc.log.Info("tracker: path not fetched", "order_id", o.OrderID, "err", err)
+		t.schedule(o.OrderID, false)
+	case !Open(got):
+		// Signed or returned just now: nothing more to ask.
+		t.forget(o.OrderID)
+	default:
+		t.schedule(o.OrderID, !got.TrackTime.Equal(o.TrackTime))
+	}
+	return false
+}
+
+// advance moves the walk past an order.
+func (t *Tracker) advance(c store.OpenCursor) {
+	t.mu.Lock()
+	t.cursor = c
+	t.mu.Unlock()
+}
+
+// endWalk starts the next walk from the oldest open order and forgets the
+// orders this walk did not meet: they are no longer open.
+func (t *Tracker) endWalk() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, w := range t.met {
+		if w != t.walk {
+			delete(t.met, id)
+			delete(t.next, id)
+			delete(t.wait, id)
+		}
+	}
+	t.walk++
+	t.cursor = store.OpenCursor{}
+}
+
+// forget drops an order's schedule.
+func (t *Tracker) forget(orderID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.met, orderID)
+	delete(t.next, orderID)
+	delete(t.wait, orderID)
 }
 
 // due reports whether an order should be polled now; an order seen for
 // the first time is due once First has passed since it last changed.
-func (t *Tracker) due(o *Order, now time.Time) bool {
+func (t *Tracker) due(o *store.OpenOrder, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.met[o.OrderID] = t.walk
 	next, ok := t.next[o.OrderID]
 	if !ok {
 		last := o.CreatedAt
