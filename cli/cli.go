@@ -69,7 +69,7 @@ func commands() []command {
 		{"render", "render --html FILE (--pdf OUT | --png OUT) [--size 100x180] [--dpi 203]", "render a label HTML file", runRender},
 		{"audit", "audit [--order-id ID] [--limit N]", "who did what when: placing, cancelling, printing, reconciling", runAudit},
 		{"operators", "operators list | add --openid O [--tagid-list 1,2] | remove --openid O", "printer operators (打印员) of WeChat's PC label software", runOperators},
-		{"notify", "notify follow|trace --file F | query --waybill-token T | update-goods [ORDER_ID] --file F [--waybill-token T] [--family follow|trace]", "buyer notices through WeChat", runNotify},
+		{"notify", "notify follow|trace --file F [--trans-id T] | query --waybill-token T | update-goods [ORDER_ID] --file F [--waybill-token T] [--family follow|trace]", "buyer notices through WeChat", runNotify},
 		{"events", "events serve --listen ADDR --token T [--aes-key K --appid A]", "receive WeChat's pushes, print each verified event as a JSON line", runEvents},
 		{"courier", "courier serve --listen ADDR --token T [--aes-key K --appid A --format xml|json] [--cells FILE] [--company-id C] | notify [ORDER_ID] [--all-new] | userquery --phone P", "courier side: scan-to-query and back-check gateway, phone-number path notices", runCourier},
 		{"sandbox", "sandbox --listen ADDR [--state FILE] (see sandbox --help)", "serve the fake WeChat platform over HTTP", runSandbox},

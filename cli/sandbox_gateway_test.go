@@ -72,7 +72,7 @@ func TestSandboxGatewayEndToEnd(t *testing.T) {
 
 	c := wxapi.New(wxapi.Options{BaseURL: sbURL, AppID: "wxsandbox", Secret: "sandbox", Timeout: 10 * time.Second, Logger: discardLogger()})
 	reg, err := c.Follow(ctx, wxapi.NoticeFollow, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "CW20250001", DeliveryID: "SELF",
-		GoodsInfo: wxapi.GoodsInfo{DetailList: []wxapi.NoticeGoods{{GoodsName: "茶叶", GoodsImgURL: "https://example.com/t.png"}}}})
+		TransID: "4200001234202503140000000002", GoodsInfo: wxapi.GoodsInfo{DetailList: []wxapi.NoticeGoods{{GoodsName: "茶叶", GoodsImgURL: "https://example.com/t.png"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestSandboxGatewayEndToEnd(t *testing.T) {
 		t.Errorf("query_follow_trace: %+v %v", q, err)
 	}
 	reg, err = c.Follow(ctx, wxapi.NoticeFollow, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "CW20259999", DeliveryID: "SELF",
-		GoodsInfo: wxapi.GoodsInfo{DetailList: []wxapi.NoticeGoods{{GoodsName: "茶叶", GoodsImgURL: "https://example.com/t.png"}}}})
+		TransID: "4200001234202503140000000002", GoodsInfo: wxapi.GoodsInfo{DetailList: []wxapi.NoticeGoods{{GoodsName: "茶叶", GoodsImgURL: "https://example.com/t.png"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

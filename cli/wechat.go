@@ -253,6 +253,7 @@ func runNotify(e *env, args []string) error {
 	file := fs.String("file", "", "request body (JSON): follow/trace: the waybill and goods; update-goods: the body with goods_info (or goods_info alone)")
 	token := fs.String("waybill-token", "", "waybill_token returned by follow or trace")
 	openID := fs.String("openid", "", "the buyer's openid")
+	transID := fs.String("trans-id", "", "follow/trace: the WeChat Pay transaction id the buyer paid with (required by WeChat; overrides trans_id in the file)")
 	family := fs.String("family", "follow", "for query and update-goods: follow (follow_waybill) or trace (trace_waybill)")
 	pos, err := e.parse(fs, args[1:])
 	if err != nil {
@@ -277,6 +278,17 @@ func runNotify(e *env, args []string) error {
 		}
 		if *openID != "" {
 			req.OpenID = *openID
+		}
+		if *transID != "" {
+			req.TransID = *transID
+		}
+		// Refused before the desk is opened: WeChat's own samples leave
+		// trans_id out, and a file copied from them must not look sent.
+		if err := req.Validate(); err != nil {
+			if wxapi.FieldOf(err) == "trans_id" {
+				return usagef("notify %s: trans_id is required: give --trans-id (the WeChat Pay transaction id) or trans_id in the file", args[0])
+			}
+			return err
 		}
 		run = func(d *desk.Desk) error {
 			resp, err := d.API.Follow(e.ctx, fam, &req)

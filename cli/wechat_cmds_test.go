@@ -652,20 +652,31 @@ type queryAnswer struct {
 }
 
 // TestNotifyCommands: buyer notices of both families with WeChat's sample
-// bodies as --file: register, query, replace the goods; the families'
-// tokens do not mix; the flags override the body.
+// bodies as --file and the trans_id they lack as --trans-id: register,
+// query, replace the goods; the families' tokens do not mix; the flags
+// override the body.
 func TestNotifyCommands(t *testing.T) {
 	c := embedded(t)
 	tokenRe := regexp.MustCompile(`^waybill_token (o_[A-Za-z0-9_-]{20,})$`)
+	const paid = "4200001234202503140000000001"
 
-	out := lines(c.ok("notify", "follow", "--file", sampleFile("open_msg.follow_waybill.request.json")))
+	// WeChat's samples leave out trans_id, which its field table requires:
+	// refused as a usage error, and nothing is registered.
+	for _, sub := range []string{"follow", "trace"} {
+		errOut := c.fails(2, "notify", sub, "--file", sampleFile("open_msg."+sub+"_waybill.request.json"))
+		if !strings.Contains(errOut, "trans_id is required") || !strings.Contains(errOut, "--trans-id") {
+			t.Errorf("notify %s without trans_id: %q", sub, errOut)
+		}
+	}
+
+	out := lines(c.ok("notify", "follow", "--trans-id", paid, "--file", sampleFile("open_msg.follow_waybill.request.json")))
 	m := tokenRe.FindStringSubmatch(out[0])
 	if len(out) != 1 || m == nil {
 		t.Fatalf("notify follow printed %q", out)
 	}
 	follow := m[1]
 	var reg map[string]any
-	c.asJSON(&reg, "notify", "trace", "--file", sampleFile("open_msg.trace_waybill.request.json"))
+	c.asJSON(&reg, "notify", "trace", "--trans-id", paid, "--file", sampleFile("open_msg.trace_waybill.request.json"))
 	trace, _ := reg["waybill_token"].(string)
 	if !reflect.DeepEqual(keys(reg), []string{"waybill_token"}) || !strings.HasPrefix(trace, "o_") || trace == follow {
 		t.Fatalf("notify trace --json printed %v", reg)
@@ -710,7 +721,7 @@ func TestNotifyCommands(t *testing.T) {
 	}
 
 	// --openid overrides the body's buyer: a new notice, a new token.
-	out = lines(c.ok("notify", "follow", "--openid", "oOTHER_BUYER", "--file", sampleFile("open_msg.follow_waybill.request.json")))
+	out = lines(c.ok("notify", "follow", "--openid", "oOTHER_BUYER", "--trans-id", paid, "--file", sampleFile("open_msg.follow_waybill.request.json")))
 	if m := tokenRe.FindStringSubmatch(out[0]); m == nil || m[1] == follow {
 		t.Errorf("follow for another buyer printed %q", out)
 	}
@@ -726,7 +737,7 @@ func TestNotifyCommands(t *testing.T) {
 		{2, []string{"notify", "update-goods", "--file", goods}, "--waybill-token"},
 		{2, []string{"notify", "ring"}, "ring"},
 		{1, []string{"notify", "follow", "--file", writeJSON(t, map[string]any{"open_id": "o"})}, `unknown field "open_id"`},
-		{1, []string{"notify", "follow", "--file", writeJSON(t, map[string]any{"openid": "o", "waybill_id": "W123456"})}, "goods_info.detail_list"},
+		{1, []string{"notify", "follow", "--trans-id", paid, "--file", writeJSON(t, map[string]any{"openid": "o", "waybill_id": "W123456"})}, "goods_info.detail_list"},
 		{1, []string{"notify", "update-goods", "--waybill-token", "o_forged_token", "--file", goods}, "errcode 9300507"},
 	} {
 		if errOut := c.fails(tt.code, tt.args...); !strings.Contains(errOut, tt.want) {
@@ -741,7 +752,8 @@ func TestNotifyFollowsTheParcel(t *testing.T) {
 	p := startSandbox(t)
 	c := standalone(t, p)
 	wb := c.place("NOTE-1", "", "", 0, "")
-	body := map[string]any{"openid": "oBUYER", "waybill_id": wb, "receiver_phone": "18610000000",
+	// trans_id may come in the body instead of --trans-id.
+	body := map[string]any{"openid": "oBUYER", "waybill_id": wb, "receiver_phone": "18610000000", "trans_id": "4200001234202503140000000003",
 		"goods_info": map[string]any{"detail_list": []map[string]string{{"goods_name": "西湖龙井 250g", "goods_img_url": "https://example.com/tea.png"}}}}
 	var reg wxapi.FollowResponse
 	c.asJSON(&reg, "notify", "follow", "--file", writeJSON(t, body))

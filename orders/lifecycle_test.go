@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,7 @@ func TestBuyerNoticeRegisteredWhenOn(t *testing.T) {
 	}
 	r := example(t)
 	r.OpenID = "oBuyer123"
+	r.TransID = "4200001234202503140000000001"
 	o, err := e.svc.Place(ctx, r)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +88,11 @@ func TestBuyerNoticeRegisteredWhenOn(t *testing.T) {
 	n, err := e.svc.Notice(ctx, o.OrderID)
 	if err != nil || n.WaybillToken == "" || n.Family != FamilyFollow {
 		t.Fatalf("notice %+v %v", n, err)
+	}
+	// The payment id is kept with the order; the token above shows it was
+	// sent (the sandbox, like WeChat, registers nothing without one).
+	if got, _ := Request(o); got.TransID != r.TransID {
+		t.Fatalf("stored request has trans_id %q", got.TransID)
 	}
 	n, err = e.svc.NoticeStatus(ctx, o.OrderID)
 	if err != nil || n.Status < 0 {
@@ -102,6 +109,24 @@ func TestBuyerNoticeRegisteredWhenOn(t *testing.T) {
 	}
 	if _, err := e.svc.Follow(ctx, o2.OrderID); !errors.Is(err, ErrNoBuyer) {
 		t.Fatalf("follow without buyer: %v", err)
+	}
+	// A buyer but no WeChat Pay transaction id: placed, not registered, and
+	// the notice says trans_id is what is missing.
+	r3 := example(t)
+	r3.OpenID = "oBuyer123"
+	o3, err := e.svc.Place(ctx, r3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n3, err := e.svc.Notice(ctx, o3.OrderID)
+	if err != nil || n3.WaybillToken != "" || !strings.Contains(n3.Error, "trans_id") {
+		t.Fatalf("notice without trans_id %+v %v", n3, err)
+	}
+	if _, err := e.svc.Follow(ctx, o3.OrderID); !errors.Is(err, ErrNoTransID) || !strings.Contains(err.Error(), o3.OrderID) {
+		t.Fatalf("follow without trans_id: %v", err)
+	}
+	if _, err := e.svc.NoticeStatus(ctx, o3.OrderID); err == nil || !strings.Contains(err.Error(), "trans_id") {
+		t.Fatalf("status of a notice never registered: %v", err)
 	}
 }
 
@@ -166,6 +191,7 @@ func TestNoticeGoodsUpdatedThroughTheStoredToken(t *testing.T) {
 	e.svc.SetNotices(ctx, NoticeSettings{Enabled: true, Family: FamilyTrace, GoodsImgURL: "https://example.com/tea.png"})
 	r := example(t)
 	r.OpenID = "oBuyer123"
+	r.TransID = "4200001234202503140000000002"
 	o, err := e.svc.Place(ctx, r)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"waybilldesk/store"
 	"waybilldesk/wxapi"
@@ -65,6 +66,11 @@ func (s *Service) SetNotices(ctx context.Context, n NoticeSettings) error {
 // notify anyone.
 var ErrNoBuyer = errors.New("the order has no buyer openid")
 
+// ErrNoTransID means the order carries no trans_id, the WeChat Pay
+// transaction id of the buyer's payment, which follow_waybill and
+// trace_waybill require.
+var ErrNoTransID = errors.New("the order has no trans_id (the WeChat Pay transaction id the buyer paid with)")
+
 // Follow registers an order's waybill for buyer notices and keeps the
 // waybill_token. Registering twice is harmless: the stored token is reused.
 func (s *Service) Follow(ctx context.Context, id string) (*store.Notice, error) {
@@ -111,8 +117,14 @@ func (s *Service) followRequest(o *Order, settings NoticeSettings) (*wxapi.Follo
 	if r.OpenID == "" {
 		return nil, ErrNoBuyer
 	}
+	// The payment id comes with the order, beside openid (see
+	// wxapi.AddOrderRequest.TransID): without it WeChat refuses, so
+	// nothing is sent and the notice records why.
+	if strings.TrimSpace(r.TransID) == "" {
+		return nil, ErrNoTransID
+	}
 	req := &wxapi.FollowRequest{OpenID: r.OpenID, WaybillID: o.WaybillID, ReceiverPhone: r.Receiver.Phone(),
-		SenderPhone: r.Sender.Phone()}
+		SenderPhone: r.Sender.Phone(), TransID: strings.TrimSpace(r.TransID)}
 	if settings.OrderDetailPath != "" {
 		req.OrderDetailPath = replaceOrderID(settings.OrderDetailPath, o.OrderID)
 	}

@@ -58,8 +58,12 @@ func (c *Client) AddOrder(ctx context.Context, req *AddOrderRequest) (*AddOrderR
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	// trans_id is the desk's, kept for buyer notices; addOrder does not
+	// document it and the courier has no business seeing a payment id.
+	body := *req
+	body.TransID = ""
 	var out AddOrderResponse
-	if err := c.call(ctx, "addOrder", http.MethodPost, PathAddOrder, req, &out); err != nil {
+	if err := c.call(ctx, "addOrder", http.MethodPost, PathAddOrder, &body, &out); err != nil {
 		return nil, err
 	}
 	if out.WaybillID == "" {

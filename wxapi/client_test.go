@@ -114,6 +114,8 @@ func TestAddOrderSendsSpecFieldsAndUnits(t *testing.T) {
 	if err := json.Unmarshal(fixture(t, "addOrder.request.json"), &sample); err != nil {
 		t.Fatal(err)
 	}
+	// The payment id kept for buyer notices is not addOrder's to carry.
+	sample.TransID = "4200001234202503140000000001"
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		if r.Method != http.MethodPost || r.URL.Path != PathAddOrder || r.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("got %s %s %s", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
@@ -149,6 +151,9 @@ func TestAddOrderSendsSpecFieldsAndUnits(t *testing.T) {
 	}
 	if !strings.Contains(body, `"expect_time":0`) {
 		t.Errorf("expect_time not sent: SF needs it present")
+	}
+	if _, ok := sent["trans_id"]; ok || sample.TransID == "" {
+		t.Errorf("addOrder sent trans_id (or dropped it from the caller's order): %s", body)
 	}
 }
 

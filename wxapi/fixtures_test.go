@@ -188,20 +188,26 @@ func TestEveryFixtureDecodes(t *testing.T) {
 		"updatePrinter.response.json": statusOnly("updatePrinter"),
 
 		// Buyer notices, both families.
-		"open_msg.trace_waybill.request.json": request(nil, nil, func(t *testing.T, r *FollowRequest) {
+		"open_msg.trace_waybill.request.json": request(nil, map[string]any{"trans_id": ""}, func(t *testing.T, r *FollowRequest) {
 			want(t, *r, FollowRequest{OpenID: "ovtZW4yB7DIj3CxOb6ii-nk4HhFo", SenderPhone: "12345678901", ReceiverPhone: "123456566",
 				WaybillID: "WXTESTEXPRESS0000014", DeliveryID: "KYSY", GoodsInfo: goods("www.qq.com", "测试名字", "测试名字2")})
-			want(t, r.Validate(), nil)
+			// WeChat's own sample leaves out trans_id, which its field
+			// table marks required: the client asks for it.
+			want(t, FieldOf(r.Validate()), "trans_id")
 		}),
 		"open_msg.trace_waybill.response.json": answer("trace_waybill", nil, func(t *testing.T, r *FollowResponse) {
 			want(t, r.WaybillToken, "o_ARWHaxIxzWHmdui-AIw9KBr8qNnbmc08V0KhDyXE-IMLo6AcOqJkPsNLcLzfTb")
 		}),
-		// No trans_id although the docs call it required: nothing is added.
-		"open_msg.follow_waybill.request.json": request(nil, nil, func(t *testing.T, r *FollowRequest) {
+		// No trans_id although the field table calls it required: the
+		// sample is not sendable as it stands.
+		"open_msg.follow_waybill.request.json": request(nil, map[string]any{"trans_id": ""}, func(t *testing.T, r *FollowRequest) {
 			want(t, *r, FollowRequest{OpenID: "ovtZW4yB7DIj3CxOb6ii-nk4HhFo", SenderPhone: "12345678901", ReceiverPhone: "123456566",
 				WaybillID: "WXTESTEXPRESS0000014", GoodsInfo: GoodsInfo{DetailList: []NoticeGoods{
 					{GoodsName: "测试名字", GoodsImgURL: "www.baidu1.com"}, {GoodsName: "测试名字2", GoodsImgURL: "www.baidu2.com"}}}})
-			want(t, r.Validate(), nil)
+			want(t, FieldOf(r.Validate()), "trans_id")
+			paid := *r
+			paid.TransID = "4200001234202503140000000001"
+			want(t, paid.Validate(), nil)
 		}),
 		"open_msg.follow_waybill.response.json": answer("follow_waybill", nil, func(t *testing.T, r *FollowResponse) {
 			want(t, r.WaybillToken, "o_ARWHaxIxzWHmdui-AIw9KBr8qNnbmc08V0KhDyXE-IMLo6AcOqJkPsNLcLzfTb")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Buyer notices: WeChat tracks a waybill shipped with any courier and tells
@@ -64,8 +65,9 @@ type FollowRequest struct {
 	ReceiverPhone string    `json:"receiver_phone,omitempty"`
 	WaybillID     string    `json:"waybill_id"`
 	GoodsInfo     GoodsInfo `json:"goods_info"`
-	// TransID is the WeChat Pay transaction id (usually starting 420).
-	TransID string `json:"trans_id,omitempty"`
+	// TransID is the WeChat Pay transaction id of the buyer's payment
+	// (交易单号, usually starting 420); both seeds mark it required.
+	TransID string `json:"trans_id"`
 	// DeliveryID is a courier id of get_delivery_list (not the 物流助手 ids).
 	DeliveryID      string `json:"delivery_id,omitempty"`
 	OrderDetailPath string `json:"order_detail_path,omitempty"`
@@ -155,6 +157,9 @@ func (r *FollowRequest) Validate() error {
 	var c checker
 	c.required("openid", r.OpenID)
 	c.required("waybill_id", r.WaybillID)
+	if strings.TrimSpace(r.TransID) == "" {
+		c.fail("trans_id", "is required: the WeChat Pay transaction id (交易单号) the buyer paid with")
+	}
 	c.goods(r.GoodsInfo)
 	return c.result()
 }

@@ -3,15 +3,22 @@ package wxapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 func TestNoticeEndpoints(t *testing.T) {
 	ctx := context.Background()
+	// WeChat's sample omits trans_id although both seeds require it; the
+	// client refuses it without one (TestNoticeErrorsAndValidation), so the
+	// sample gets one and the body must carry it.
+	const transID = "4200001234202503140000000001"
 	var follow FollowRequest
 	json.Unmarshal(fixture(t, "open_msg.trace_waybill.request.json"), &follow)
+	follow.TransID = transID
 	var query QueryTraceRequest
 	json.Unmarshal(fixture(t, "open_msg.query_trace.request.json"), &query)
 	var update UpdateGoodsRequest
@@ -32,6 +39,7 @@ func TestNoticeEndpoints(t *testing.T) {
 			switch r.URL.Path {
 			case fam.register:
 				json.Unmarshal(fixture(t, "open_msg.trace_waybill.request.json"), &want)
+				want.(map[string]any)["trans_id"] = transID
 				w.Write(fixture(t, "open_msg.trace_waybill.response.json"))
 			case fam.query:
 				json.Unmarshal(fixture(t, "open_msg.query_trace.request.json"), &want)
@@ -71,12 +79,31 @@ func TestNoticeErrorsAndValidation(t *testing.T) {
 	if Code(err) != CodeNoticeNoWaybillSeen || Message(931023) == "" {
 		t.Fatalf("err %v", err)
 	}
-	bad := FollowRequest{OpenID: "o", WaybillID: "W", GoodsInfo: GoodsInfo{DetailList: []NoticeGoods{{GoodsName: "茶"}}}}
+	bad := FollowRequest{OpenID: "o", WaybillID: "W", TransID: "420", GoodsInfo: GoodsInfo{DetailList: []NoticeGoods{{GoodsName: "茶"}}}}
 	if FieldOf(bad.Validate()) != "goods_info.detail_list[0].goods_img_url" {
 		t.Fatalf("missing image: %v", bad.Validate())
 	}
-	if FieldOf((&FollowRequest{OpenID: "o", WaybillID: "W"}).Validate()) != "goods_info.detail_list" {
+	if FieldOf((&FollowRequest{OpenID: "o", WaybillID: "W", TransID: "420"}).Validate()) != "goods_info.detail_list" {
 		t.Fatal("no goods accepted")
+	}
+}
+
+// TestFollowWithoutTransIDIsRefusedBeforeSending: both seeds mark trans_id
+// required, so a registration without it never reaches WeChat and the
+// error names the field.
+func TestFollowWithoutTransIDIsRefusedBeforeSending(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		t.Errorf("sent %s although trans_id is missing", r.URL.Path)
+	})
+	goods := GoodsInfo{DetailList: []NoticeGoods{{GoodsName: "茶", GoodsImgURL: "https://example.com/t.png"}}}
+	for _, id := range []string{"", "   "} {
+		for _, fam := range []NoticeFamily{NoticeFollow, NoticeTrace} {
+			_, err := f.client(Options{}).Follow(context.Background(), fam, &FollowRequest{OpenID: "o", WaybillID: "W123456", TransID: id, GoodsInfo: goods})
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != "trans_id" || !strings.Contains(ve.Reason, "WeChat Pay transaction id") {
+				t.Errorf("%s with trans_id %q: %v", fam.name(), id, err)
+			}
+		}
 	}
 }
 

@@ -151,6 +151,11 @@ type AddOrderRequest struct {
 	// ExpectTime is the pick-up time in Unix seconds (required by SF; 0 = arranged already).
 	ExpectTime int64 `json:"expect_time"`
 	TakeMode   int   `json:"take_mode,omitempty"`
+	// TransID is the WeChat Pay transaction id of the buyer's payment. It
+	// is not an addOrder field (AddOrder never sends it): it travels with
+	// the order, next to openid, because follow_waybill/trace_waybill
+	// require it when the buyer is notified later.
+	TransID string `json:"trans_id,omitempty"`
 }
 
 // KV is one entry of waybill_data.

@@ -58,6 +58,11 @@ func (s *Sandbox) handleFollow(f noticeFamily) handlerFunc {
 		if strings.TrimSpace(req.OpenID) == "" {
 			return nil, wxErrf(codeInvalidOpenID, "openid is required")
 		}
+		// Both seeds mark trans_id required; a missing required field is
+		// WeChat's generic 47001, as for the goods cards below.
+		if e := requireFields(codeBadJSON, "trans_id", req.TransID); e != nil {
+			return nil, e
+		}
 		if !waybillShape.MatchString(req.WaybillID) {
 			return nil, wxErrf(codeNoticeNoWaybill, "%q", req.WaybillID)
 		}

@@ -20,6 +20,9 @@ var families = []struct {
 	{"trace", wxapi.NoticeTrace, wxapi.PathUpdateWaybillGoods},
 }
 
+// paidTx is a WeChat Pay transaction id: registrations require one.
+const paidTx = "4200001234202503140000000001"
+
 func goods(name string) wxapi.GoodsInfo {
 	return wxapi.GoodsInfo{DetailList: []wxapi.NoticeGoods{{GoodsName: name, GoodsImgURL: "https://example.com/" + name + ".png"}}}
 }
@@ -33,7 +36,7 @@ func TestNoticeFollowsSandboxOrder(t *testing.T) {
 			ctx := context.Background()
 			placed := h.place("NT-"+f.name, "YUNDA")
 			reg, err := h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: placed.WaybillID,
-				TransID: "4200001234202503140000000001", GoodsInfo: goods("抱枕")})
+				TransID: paidTx, GoodsInfo: goods("抱枕")})
 			if err != nil {
 				t.Fatalf("register: %v", err)
 			}
@@ -64,7 +67,7 @@ func TestNoticeFollowsSandboxOrder(t *testing.T) {
 				t.Errorf("statuses %s, want 0, 1, 2, 3 then 4 or 6", got)
 			}
 			// Registering again gives the same token.
-			again, err := h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: placed.WaybillID, GoodsInfo: goods("抱枕")})
+			again, err := h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: placed.WaybillID, TransID: paidTx, GoodsInfo: goods("抱枕")})
 			if err != nil || again.WaybillToken != reg.WaybillToken {
 				t.Errorf("second registration: %v %+v", err, again)
 			}
@@ -75,7 +78,7 @@ func TestNoticeFollowsSandboxOrder(t *testing.T) {
 func TestNoticeForeignWaybill(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	reg, err := h.client.Follow(ctx, wxapi.NoticeTrace, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "WXTESTEXPRESS0000014",
+	reg, err := h.client.Follow(ctx, wxapi.NoticeTrace, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "WXTESTEXPRESS0000014", TransID: paidTx,
 		DeliveryID: "KYSY", GoodsInfo: goods("茶叶")})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +90,7 @@ func TestNoticeForeignWaybill(t *testing.T) {
 	if q.WaybillInfo.Status != wxapi.NoticeStatusNotFound || q.DeliveryInfo.DeliveryName != "跨越速运" {
 		t.Errorf("a waybill the sandbox did not issue: %+v", q)
 	}
-	reg, err = h.client.Follow(ctx, wxapi.NoticeFollow, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "SF1234567890123", GoodsInfo: goods("茶叶")})
+	reg, err = h.client.Follow(ctx, wxapi.NoticeFollow, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "SF1234567890123", TransID: paidTx, GoodsInfo: goods("茶叶")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +104,7 @@ func TestNoticeGoodsAndErrors(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			h := newHarness(t)
 			ctx := context.Background()
-			reg, err := h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "YT1234567890123", GoodsInfo: goods("杯子")})
+			reg, err := h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "YT1234567890123", TransID: paidTx, GoodsInfo: goods("杯子")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +143,7 @@ func TestNoticeGoodsAndErrors(t *testing.T) {
 					t.Errorf("%s: %v, want 9300507", name, err)
 				}
 			}
-			_, err = h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "NOPE", GoodsInfo: goods("x")})
+			_, err = h.client.Follow(ctx, f.family, &wxapi.FollowRequest{OpenID: "oBuyer", WaybillID: "NOPE", TransID: paidTx, GoodsInfo: goods("x")})
 			if wxapi.Code(err) != wxapi.CodeNoticeNoWaybill {
 				t.Errorf("unknown waybill: %v, want 9300559", err)
 			}
@@ -149,8 +152,14 @@ func TestNoticeGoodsAndErrors(t *testing.T) {
 			if f.family == wxapi.NoticeTrace {
 				register = wxapi.PathTraceWaybill
 			}
-			wantErr(t, h.do(http.MethodPost, register+"?access_token="+tok, `{"waybill_id":"YT1234567890123","goods_info":{"detail_list":[{"goods_name":"a","goods_img_url":"b"}]}}`), 40003)
-			wantErr(t, h.do(http.MethodPost, register+"?access_token="+tok, `{"openid":"o","waybill_id":"YT1234567890123","goods_info":{"detail_list":[]}}`), 47001)
+			wantErr(t, h.do(http.MethodPost, register+"?access_token="+tok, `{"waybill_id":"YT1234567890123","trans_id":"420","goods_info":{"detail_list":[{"goods_name":"a","goods_img_url":"b"}]}}`), 40003)
+			wantErr(t, h.do(http.MethodPost, register+"?access_token="+tok, `{"openid":"o","waybill_id":"YT1234567890123","trans_id":"420","goods_info":{"detail_list":[]}}`), 47001)
+			// Without trans_id (WeChat's own samples omit it) nothing is registered.
+			noTx := h.do(http.MethodPost, register+"?access_token="+tok, `{"openid":"o","waybill_id":"YT7777777777777","goods_info":{"detail_list":[{"goods_name":"a","goods_img_url":"b"}]}}`)
+			wantErr(t, noTx, 47001)
+			if !strings.Contains(noTx.ErrMsg, "trans_id") {
+				t.Errorf("refusal does not name trans_id: %s", noTx.raw)
+			}
 			wantErr(t, h.do(http.MethodPost, f.update+"?access_token="+tok, `{"waybill_token":"`+reg.WaybillToken+`","goods_info":{"detail_list":[{"goods_name":"a"}]}}`), 47001)
 		})
 	}
