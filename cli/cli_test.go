@@ -184,6 +184,57 @@ func TestOrderFileWithUnknownFieldIsRefused(t *testing.T) {
 	}
 }
 
+// TestOrderFileWithMoreThanOneOrderIsRefused: place reads one order; a
+// file of several (JSON Lines meant for import) used to place the first
+// and drop the rest without a word. Now nothing is placed and the error
+// says what to do. Blank lines after the one order are fine.
+func TestOrderFileWithMoreThanOneOrderIsRefused(t *testing.T) {
+	raw, err := os.ReadFile(examplePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one map[string]any
+	json.Unmarshal(raw, &one)
+	line, _ := json.Marshal(one)
+	tests := []struct {
+		name, body, words string
+	}{
+		{"JSON Lines", string(line) + "\n" + string(line) + "\n", "holds more than one order; give one order per file, or use `waybilldesk import` for many (JSON Lines)"},
+		{"two pretty-printed orders", string(raw) + "\n\n" + string(raw), "holds more than one order"},
+		{"two on one line", string(line) + string(line), "holds more than one order"},
+		{"text after the order", string(raw) + "\n\nthanks!\n", "unexpected text after the order on line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "orders.json")
+			os.WriteFile(file, []byte(tt.body), 0o644)
+			db := filepath.Join(dir, "history.db")
+			_, errOut, code := run(t, "--sandbox", "--db", db, "order", "place", "--file", file)
+			if code != 1 || !strings.Contains(errOut, tt.words) || !strings.Contains(errOut, file) {
+				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errOut, tt.words)
+			}
+			out, _, _ := run(t, "--db", db, "--json", "order", "list")
+			if strings.TrimSpace(out) != "[]" {
+				t.Fatalf("history after a file of several orders: %s", out)
+			}
+		})
+	}
+	// One order and trailing blank lines is one order.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "one.json")
+	os.WriteFile(file, append(append([]byte(nil), raw...), "\n \r\n\t\n"...), 0o644)
+	db := filepath.Join(dir, "history.db")
+	if _, errOut, code := run(t, "--sandbox", "--db", db, "order", "place", "--file", file); code != 0 {
+		t.Fatalf("one order with blank lines after it: exit %d %s", code, errOut)
+	}
+	var list []map[string]any
+	out, _, _ := run(t, "--db", db, "--json", "order", "list")
+	if json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 {
+		t.Fatalf("history after one order: %s", out)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	tests := [][]string{
 		{"frobnicate"},

@@ -49,7 +49,18 @@ func readOrderFile(path string) (*wxapi.AddOrderRequest, error) {
 	if err := dec.Decode(&req); err != nil {
 		return nil, fmt.Errorf("order file %s: %w", path, err)
 	}
-	return &req, nil
+	// Decode stops after the first value: a second order (a JSON Lines
+	// file given to place) would otherwise be dropped without a word.
+	rest := bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")
+	switch {
+	case len(rest) == 0:
+		return &req, nil
+	case rest[0] == '{':
+		return nil, fmt.Errorf("order file %s holds more than one order; give one order per file, or use `waybilldesk import` for many (JSON Lines)", path)
+	default:
+		line := bytes.Count(raw[:len(raw)-len(rest)], []byte("\n")) + 1
+		return nil, fmt.Errorf("order file %s: unexpected text after the order on line %d", path, line)
+	}
 }
 
 // orderJSON is an order as --json prints it, with WeChat's field names.
