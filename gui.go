@@ -27,13 +27,14 @@ func openWindow(d *desk.Desk) error {
 		slog.Warn("print queue not started; labels print when asked", "err", err)
 		go d.Renderer.Start(ctx)
 	}
-	// Orders whose answer a crash lost are settled before anything else.
+	// Orders whose answer was lost (a crash, a timeout, an errcode that
+	// does not say "not created") are settled with getOrder: at once, then
+	// on a schedule while the window is open. It stops with ctx, before
+	// the desk closes the history.
+	reconciled := make(chan struct{})
 	go func() {
-		if settled, err := d.Orders.ReconcileAll(ctx); err != nil {
-			slog.Warn("reconcile at start", "err", err)
-		} else if len(settled) > 0 {
-			slog.Info("reconciled at start", "orders", len(settled))
-		}
+		defer close(reconciled)
+		d.Orders.NewReconciler(orders.ReconcilerOptions{}).Run(ctx)
 	}()
 	// Pushes: when Settings says so, the desk receives WeChat's message
 	// pushes itself (the window shows why when it cannot).
@@ -50,6 +51,7 @@ func openWindow(d *desk.Desk) error {
 	defer func() {
 		stop()
 		<-tracked
+		<-reconciled
 	}()
 	var w fyne.Window
 	reason := ""

@@ -34,12 +34,12 @@ func courierHistory(t *testing.T) string {
 		Sender:   wxapi.Contact{Name: "张三", Mobile: "13763357711", Province: "浙江省", City: "绍兴市", Area: "柯桥区", Address: "纺都路137号"},
 		Receiver: wxapi.Contact{Name: "李四", Mobile: "13800138000", Province: "福建省", City: "泉州市", Area: "晋江市", Address: "庄宅北区158-6"}}
 	body, _ := json.Marshal(req)
-	if err := db.CreateOrder(ctx, &store.Order{OrderID: "CO-1", DeliveryID: req.DeliveryID, BizID: req.BizID,
+	if err := db.CopyOrder(ctx, &store.Order{OrderID: "CO-1", DeliveryID: req.DeliveryID, BizID: req.BizID,
 		Status: store.StatusSubmitting, Request: body, ReceiverName: "李四", ReceiverPhone: "13800138000",
 		ReceiverCity: "泉州市", CreatedAt: time.Now().Add(-2 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.MarkPlaced(ctx, "CO-1", "CW123", nil); err != nil {
+	if err := db.Placed(ctx, "CO-1", "CW123", nil, "", "addOrder", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	events := []store.PathEvent{

@@ -41,6 +41,16 @@ func serveEvents(e *env, listen, token, aesKey, prevKey string, apply bool) erro
 	}
 	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt)
 	defer stop()
+	if svc != nil {
+		// A receiver that runs all day also settles orders whose outcome
+		// is unknown, as the window does.
+		reconciled := make(chan struct{})
+		go func() {
+			defer close(reconciled)
+			svc.NewReconciler(orders.ReconcilerOptions{}).Run(ctx)
+		}()
+		defer func() { stop(); <-reconciled }()
+	}
 	fmt.Fprintf(e.stderr, "receiving WeChat pushes at http://%s/ (safe mode: %v); Ctrl-C stops\n", addr, aesKey != "")
 	select {
 	case <-ctx.Done():

@@ -178,16 +178,35 @@ func importFile(e *env, d *desk.Desk, path string, f importFlags, opts batch.Opt
 	}
 	e.notef("import: %s: %d orders to place, %d rows with errors", plan.File, plan.Orders(), plan.Invalid())
 	pauseFromTerminal(e, ctx, im)
+	// A long import also settles orders whose outcome another program left
+	// unknown (a window that crashed, an import that was killed), as the
+	// window does; its own rows it settles itself.
+	rctx, rstop := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		d.Orders.NewReconciler(orders.ReconcilerOptions{OnSettled: func(o orders.Order) {
+			e.notef("import: settled with WeChat: %s %s %s", o.OrderID, o.Status, o.WaybillID)
+		}}).Run(rctx)
+	}()
 	rep, err := im.Run(ctx, plan)
+	rstop()
+	<-reconciled
 	if err != nil {
 		return err
 	}
 	if printer != nil {
-		// Orders placed by an earlier run that was cut off may have no
-		// print job yet: print those now (never the ones with a job).
+		// Orders placed by an earlier run that was cut off, or settled
+		// while another program held them, may have no print job yet:
+		// print those now (never the ones with a job).
 		for _, r := range rep.Results {
-			if r.Status == batch.StatusAlreadyPlaced {
+			switch r.Status {
+			case batch.StatusAlreadyPlaced:
 				printer.ensure(ctx, r.OrderID)
+			case batch.StatusSubmitting:
+				if o, err := d.Orders.Get(ctx, r.OrderID); err == nil && o.Status == orders.StatusPlaced {
+					printer.ensure(ctx, r.OrderID)
+				}
 			}
 		}
 		if err := printer.wait(ctx); err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -97,6 +98,7 @@ func runOrderPlace(e *env, args []string) error {
 	fs := flag.NewFlagSet("order place", flag.ContinueOnError)
 	file := fs.String("file", "", "JSON file with the addOrder body (see examples/order.json)")
 	orderID := fs.String("order-id", "", "order_id to use instead of the file's (default: the file's, or a fresh one)")
+	force := fs.Bool("force", false, "place a file without order_id even when the same order from an earlier run is still unsettled")
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -115,7 +117,13 @@ func runOrderPlace(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	o, err := d.Orders.Place(e.ctx, *req)
+	o, err := d.Orders.PlaceWith(e.ctx, *req, orders.PlaceOptions{Force: *force})
+	if errors.Is(err, orders.ErrAlreadySubmitted) && o != nil && o.Status == orders.StatusPlaced {
+		// An earlier run sent it and lost the answer: WeChat was asked
+		// instead of sending it twice, and it has the waybill.
+		fmt.Fprintf(e.stderr, "%s was sent to WeChat by an earlier run whose answer was lost; checked with WeChat instead of sending it again\n", o.OrderID)
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
@@ -209,31 +217,52 @@ func runOrderReconcile(e *env, args []string) error {
 		return err
 	}
 	return e.withDesk(func(d *desk.Desk) error {
-		var settled []orders.Order
 		if len(pos) == 0 {
 			all, err := d.Orders.ReconcileAll(e.ctx)
-			settled = all
-			if err != nil {
-				printReconciled(e, settled)
-				return err
-			}
+			printReconciled(e, all)
+			return err
 		}
+		var list []orders.Reconciled
+		var firstErr error
 		for _, id := range pos {
-			o, err := d.Orders.Reconcile(e.ctx, id)
-			if err != nil {
-				printReconciled(e, settled)
-				return err
+			o, err := d.Orders.Check(e.ctx, id)
+			if o != nil {
+				list = append(list, orders.Reconciled{Order: *o, Err: err})
 			}
-			settled = append(settled, *o)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
 		}
-		printReconciled(e, settled)
-		return nil
+		printReconciled(e, list)
+		return firstErr
 	})
 }
 
-func printReconciled(e *env, list []orders.Order) {
-	for _, o := range list {
-		fmt.Fprintf(e.stdout, "%s %s %s\n", o.OrderID, o.Status, o.WaybillID)
+// printReconciled prints one line per order looked at: its status and
+// waybill, and why it is still submitting.
+func printReconciled(e *env, list []orders.Reconciled) {
+	if e.json {
+		type line struct {
+			orderJSON
+			Pending string `json:"pending,omitempty"`
+		}
+		out := []line{}
+		for i := range list {
+			l := line{orderJSON: toJSON(&list[i].Order)}
+			if list[i].Err != nil {
+				l.Pending = list[i].Err.Error()
+			}
+			out = append(out, l)
+		}
+		e.printJSON(out)
+		return
+	}
+	for _, r := range list {
+		fmt.Fprintf(e.stdout, "%s %s %s", r.Order.OrderID, r.Order.Status, r.Order.WaybillID)
+		if r.Err != nil {
+			fmt.Fprintf(e.stdout, " (%v)", r.Err)
+		}
+		fmt.Fprintln(e.stdout)
 	}
 }
 

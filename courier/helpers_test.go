@@ -90,10 +90,10 @@ func (g *gateway) addOrder(t *testing.T, orderID, waybill string, created time.T
 	o := &store.Order{OrderID: orderID, DeliveryID: req.DeliveryID, BizID: req.BizID, ServiceName: "标准快递",
 		Status: store.StatusSubmitting, Request: body, ReceiverName: req.Receiver.Name, ReceiverPhone: receiverMobile,
 		ReceiverCity: req.Receiver.City, CreatedAt: created}
-	if err := g.db.CreateOrder(ctx, o); err != nil {
+	if err := g.db.CopyOrder(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.db.MarkPlaced(ctx, orderID, waybill, nil); err != nil {
+	if err := g.db.Placed(ctx, orderID, waybill, nil, "", "addOrder", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	g.addPath(t, orderID, waybill, path...)

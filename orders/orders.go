@@ -26,22 +26,14 @@ type Order = store.Order
 // Query filters the history.
 type Query = store.OrderQuery
 
-// Order statuses.
+// Order statuses: the states of store's order state machine
+// (store/orderstate.go).
 const (
 	StatusSubmitting = store.StatusSubmitting
 	StatusPlaced     = store.StatusPlaced
 	StatusFailed     = store.StatusFailed
 	StatusCancelled  = store.StatusCancelled
 )
-
-// ErrUnknownOutcome means WeChat may or may not have issued a waybill (a
-// timeout, a dropped connection, a busy answer). The order stays
-// "submitting" until Reconcile finds out; placing it again is refused.
-var ErrUnknownOutcome = errors.New("outcome unknown: the order is kept as submitting and will be reconciled")
-
-// ErrAlreadyInHistory means the order_id was placed (or is being placed)
-// before: one order never gets two waybills.
-var ErrAlreadyInHistory = errors.New("order_id is already in the history")
 
 // Options configure a Service.
 type Options struct {
@@ -52,6 +44,13 @@ type Options struct {
 	WxaPath string
 	// Actor names who works the desk in the audit log; default the OS user.
 	Actor string
+	// LeaseTTL is how long an addOrder in flight holds its order without a
+	// heartbeat (renewed every third of it); default 30 s.
+	LeaseTTL time.Duration
+	// SettleAfter is how long after addOrder was sent "WeChat has no such
+	// order" is believed: a request still on its way may land later.
+	// Default 1 minute.
+	SettleAfter time.Duration
 }
 
 // Service is the order lifecycle over the history and WeChat.
@@ -64,6 +63,11 @@ type Service struct {
 	actor    string
 	couriers courierCache
 	changes  changes
+	// owner names this process in the leases it takes: host/pid/random.
+	owner       string
+	leaseTTL    time.Duration
+	settleAfter time.Duration
+	inFlight    inFlight
 }
 
 // New returns the order service.
@@ -80,7 +84,14 @@ func New(db *store.DB, api *wxapi.Client, opts Options) *Service {
 	if opts.Actor == "" {
 		opts.Actor = osUser()
 	}
-	return &Service{db: db, api: api, log: opts.Logger, now: opts.Now, wxaPath: opts.WxaPath, actor: opts.Actor}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	if opts.SettleAfter <= 0 {
+		opts.SettleAfter = DefaultSettleAfter
+	}
+	return &Service{db: db, api: api, log: opts.Logger, now: opts.Now, wxaPath: opts.WxaPath, actor: opts.Actor,
+		owner: newLeaseOwner(), leaseTTL: opts.LeaseTTL, settleAfter: opts.SettleAfter}
 }
 
 func osUser() string {
@@ -173,136 +184,6 @@ func (s *Service) Prepare(ctx context.Context, req wxapi.AddOrderRequest) (*wxap
 	return &r, nil
 }
 
-// Place validates the order, stores it as submitting, asks WeChat for a
-// waybill, stores the answer and fetches the label. A validation error
-// writes nothing. When WeChat's answer is lost the order stays submitting
-// and the error wraps ErrUnknownOutcome.
-func (s *Service) Place(ctx context.Context, req wxapi.AddOrderRequest) (*Order, error) {
-	r, err := s.Prepare(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("place order: %w", err)
-	}
-	body, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
-	}
-	row := &store.Order{
-		OrderID: r.OrderID, DeliveryID: r.DeliveryID, BizID: r.BizID,
-		ServiceType: r.Service.ServiceType, ServiceName: r.Service.ServiceName,
-		Status: store.StatusSubmitting, Request: body,
-		ReceiverName: r.Receiver.Name, ReceiverPhone: r.Receiver.Phone(), ReceiverCity: r.Receiver.City,
-		CreatedAt: s.now(),
-	}
-	if err := s.db.CreateOrder(ctx, row); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			return nil, fmt.Errorf("place order %s: %w", r.OrderID, ErrAlreadyInHistory)
-		}
-		return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
-	}
-	log := s.log.With("order_id", r.OrderID, "delivery_id", r.DeliveryID)
-	resp, err := s.api.AddOrder(ctx, r)
-	if err != nil {
-		return s.addOrderFailed(ctx, log, r, err)
-	}
-	log.Info("order placed", "waybill_id", resp.WaybillID)
-	s.spendCachedQuota(r.DeliveryID, r.BizID)
-	s.audit(ctx, "place", r.OrderID, r.DeliveryID+" "+resp.WaybillID)
-	if err := s.db.MarkPlaced(ctx, r.OrderID, resp.WaybillID, kvs(resp.WaybillData)); err != nil {
-		return nil, fmt.Errorf("place order %s: waybill %s issued but not stored: %w", r.OrderID, resp.WaybillID, err)
-	}
-	// The label is fetched now so printing needs no network; if this fails
-	// the order is still placed and the label is fetched when printed.
-	if _, err := s.fetchLabel(ctx, r.OrderID, r.DeliveryID, resp.WaybillID); err != nil {
-		log.Warn("label not fetched yet", "err", err)
-	}
-	s.afterPlaced(ctx, r.OrderID)
-	return s.db.Order(ctx, r.OrderID)
-}
-
-// addOrderFailed records a refusal, or keeps the order submitting when the
-// outcome is unknown.
-func (s *Service) addOrderFailed(ctx context.Context, log *slog.Logger, r *wxapi.AddOrderRequest, err error) (*Order, error) {
-	var we *wxapi.Error
-	if !errors.As(err, &we) || we.Retryable() {
-		log.Warn("addOrder outcome unknown", "err", err)
-		return nil, fmt.Errorf("place order %s: %w: %w", r.OrderID, ErrUnknownOutcome, err)
-	}
-	if we.Code == wxapi.CodeOrderRepeated {
-		// WeChat already has this order_id: it may be ours from a run that
-		// lost the answer, so look it up instead of calling it a failure.
-		if o, rerr := s.Reconcile(ctx, r.OrderID); rerr == nil && o.Status == store.StatusPlaced {
-			return o, nil
-		}
-	}
-	msg := we.Msg
-	if we.DeliveryResultMsg != "" {
-		msg = fmt.Sprintf("%s [courier %d: %s]", msg, we.DeliveryResultCode, we.DeliveryResultMsg)
-	}
-	if merr := s.db.MarkFailed(ctx, r.OrderID, we.Code, msg); merr != nil {
-		return nil, fmt.Errorf("place order %s: %w (and recording it failed: %v)", r.OrderID, err, merr)
-	}
-	log.Info("order refused", "errcode", we.Code)
-	s.audit(ctx, "refused", r.OrderID, fmt.Sprintf("errcode %d", we.Code))
-	return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
-}
-
-// Reconcile asks WeChat about a submitting order and records what it
-// knows: placed with its waybill, or failed when WeChat has no such order.
-// Orders in other states are returned unchanged.
-func (s *Service) Reconcile(ctx context.Context, orderID string) (*Order, error) {
-	o, err := s.db.Order(ctx, orderID)
-	if err != nil {
-		return nil, fmt.Errorf("reconcile: %w", err)
-	}
-	if o.Status != store.StatusSubmitting {
-		return o, nil
-	}
-	resp, err := s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: o.OrderID, DeliveryID: o.DeliveryID})
-	var we *wxapi.Error
-	switch {
-	case err == nil && resp.WaybillID != "":
-		if err := s.db.MarkPlaced(ctx, orderID, resp.WaybillID, kvs(resp.WaybillData)); err != nil {
-			return nil, fmt.Errorf("reconcile %s: %w", orderID, err)
-		}
-		if resp.PrintHTML != "" {
-			if err := s.db.SetLabel(ctx, orderID, resp.PrintHTML); err != nil {
-				return nil, fmt.Errorf("reconcile %s: %w", orderID, err)
-			}
-		}
-		s.log.Info("reconciled: placed", "order_id", orderID, "waybill_id", resp.WaybillID)
-		s.audit(ctx, "reconcile", orderID, "placed "+resp.WaybillID)
-	case errors.As(err, &we) && (we.Code == wxapi.CodeInvalidWaybill || we.Code == 930563):
-		if err := s.db.MarkFailed(ctx, orderID, we.Code, "WeChat has no such order: it was never placed"); err != nil {
-			return nil, fmt.Errorf("reconcile %s: %w", orderID, err)
-		}
-		s.log.Info("reconciled: never placed", "order_id", orderID)
-		s.audit(ctx, "reconcile", orderID, "never placed")
-	case err != nil:
-		return nil, fmt.Errorf("reconcile %s: %w", orderID, err)
-	}
-	return s.db.Order(ctx, orderID)
-}
-
-// ReconcileAll reconciles every submitting order (start-up does this, so
-// an order whose answer a crash lost is settled before anything else) and
-// returns them in their new state. It stops at the first error WeChat
-// gives, leaving the rest submitting for the next try.
-func (s *Service) ReconcileAll(ctx context.Context) ([]Order, error) {
-	pending, err := s.db.ListOrders(ctx, store.OrderQuery{Status: store.StatusSubmitting, Limit: 10000})
-	if err != nil {
-		return nil, fmt.Errorf("reconcile: %w", err)
-	}
-	var out []Order
-	for _, p := range pending {
-		o, err := s.Reconcile(ctx, p.OrderID)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, *o)
-	}
-	return out, nil
-}
-
 // Get returns one order of the history.
 func (s *Service) Get(ctx context.Context, orderID string) (*Order, error) {
 	return s.db.Order(ctx, orderID)
@@ -357,7 +238,7 @@ func (s *Service) fetchLabel(ctx context.Context, orderID, deliveryID, waybillID
 	if _, err := resp.Label(); err != nil {
 		return "", err
 	}
-	if err := s.db.SetLabel(ctx, orderID, resp.PrintHTML); err != nil {
+	if err := s.db.SetLabel(ctx, orderID, waybillID, resp.PrintHTML); err != nil {
 		return "", err
 	}
 	return resp.PrintHTML, nil

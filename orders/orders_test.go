@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"waybilldesk/store"
 	"waybilldesk/wxapi"
@@ -23,6 +25,17 @@ type faults struct {
 	dropBefore atomic.Bool // drop the request before the sandbox sees it
 	dropAfter  atomic.Bool // the sandbox places the order, the answer is lost
 	addOrders  atomic.Int32
+	// hold, when set, keeps each addOrder waiting (counted, not yet at the
+	// sandbox) until a value arrives: an answer that is slow to come.
+	hold atomic.Pointer[chan struct{}]
+	// code, when set, answers addOrder with this errcode; after the
+	// sandbox carried it out when commit is set.
+	code   atomic.Int64
+	commit atomic.Bool
+	// cancelCode answers cancelOrder with this errcode, after the sandbox
+	// carried it out when cancelCommit is set.
+	cancelCode   atomic.Int64
+	cancelCommit atomic.Bool
 }
 
 type env struct {
@@ -31,6 +44,20 @@ type env struct {
 	sb     *sandbox.Sandbox
 	faults *faults
 	srv    *httptest.Server
+	api    *wxapi.Client
+	clock  *clock
+}
+
+// otherProcess is a second order service over the same history: another
+// window, import or command, with leases of its own.
+func (e *env) otherProcess() *Service {
+	return New(e.db, e.api, Options{Now: e.clock.Now})
+}
+
+// answerCode writes WeChat's answer with an errcode.
+func answerCode(w http.ResponseWriter, code int64) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"errcode":%d,"errmsg":"injected rid: 1"}`, code)
 }
 
 func newEnv(t *testing.T) *env {
@@ -45,8 +72,27 @@ func newEnv(t *testing.T) *env {
 	f := &faults{}
 	inner := sb.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == wxapi.PathCancelOrder {
+			if code := f.cancelCode.Load(); code != 0 {
+				if f.cancelCommit.Load() {
+					inner.ServeHTTP(httptest.NewRecorder(), r)
+				}
+				answerCode(w, code)
+				return
+			}
+		}
 		if r.URL.Path == wxapi.PathAddOrder {
 			f.addOrders.Add(1)
+			if hold := f.hold.Load(); hold != nil {
+				<-*hold
+			}
+			if code := f.code.Load(); code != 0 {
+				if f.commit.Load() {
+					inner.ServeHTTP(httptest.NewRecorder(), r)
+				}
+				answerCode(w, code)
+				return
+			}
 			if f.dropBefore.Load() {
 				hijackClose(t, w)
 				return
@@ -66,7 +112,8 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	api := wxapi.New(wxapi.Options{BaseURL: srv.URL, AppID: sandbox.DefaultAppID, Secret: sandbox.DefaultSecret})
-	return &env{svc: New(db, api, Options{}), db: db, sb: sb, faults: f, srv: srv}
+	clk := &clock{now: time.Now()}
+	return &env{svc: New(db, api, Options{Now: clk.Now}), db: db, sb: sb, faults: f, srv: srv, api: api, clock: clk}
 }
 
 // hijackClose drops the connection without an answer, as a network fault does.
@@ -213,7 +260,9 @@ func TestLostAnswerIsReconciledNotRetried(t *testing.T) {
 }
 
 // TestRequestThatNeverArrivedIsFreedByReconcile: the connection dropped
-// before WeChat saw the order, so Reconcile marks it failed and the same
+// before WeChat saw the order. Right after, WeChat not knowing it proves
+// nothing (the request may still land): the order stays submitting. Once
+// the request had its time to land, Reconcile marks it failed and the same
 // order_id can be placed again.
 func TestRequestThatNeverArrivedIsFreedByReconcile(t *testing.T) {
 	e := newEnv(t)
@@ -226,6 +275,12 @@ func TestRequestThatNeverArrivedIsFreedByReconcile(t *testing.T) {
 	}
 	e.faults.dropBefore.Store(false)
 	o, err := e.svc.Reconcile(ctx, "NEVER-1")
+	var pe *PendingError
+	if !errors.As(err, &pe) || !pe.NotAtWeChat || o.Status != StatusSubmitting {
+		t.Fatalf("reconcile right after the drop: %v, %s", err, o.Status)
+	}
+	e.clock.Add(DefaultSettleAfter + time.Second)
+	o, err = e.svc.Reconcile(ctx, "NEVER-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,13 +164,25 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Order, error) {
 	}
 	if _, err := s.api.CancelOrder(ctx, cancel); err != nil {
 		var we *wxapi.Error
-		if errors.As(err, &we) && we.Code == 9300524 {
-			// WeChat says it is cancelled already: record what is true.
-			s.db.MarkCancelled(ctx, o.OrderID)
+		if errors.As(err, &we) && we.Code == wxapi.CodeCancelFailed {
+			// "Cancel failed" usually means cancelled twice, but not
+			// always: only getOrder's order_status says it is cancelled.
+			resp, gerr := s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: o.OrderID, DeliveryID: o.DeliveryID, WaybillID: o.WaybillID})
+			if gerr == nil && resp.OrderStatus == wxapi.OrderStatusCancelled && resp.WaybillID == o.WaybillID {
+				if cerr := s.db.Cancelled(ctx, o.OrderID, "getOrder", s.now()); cerr != nil {
+					return o, fmt.Errorf("cancel %s: WeChat says it is cancelled but recording failed: %w", o.OrderID, cerr)
+				}
+				s.audit(ctx, "cancel", o.OrderID, o.WaybillID+" (already cancelled at WeChat)")
+				return s.db.Order(ctx, o.OrderID)
+			}
+			if gerr != nil {
+				return o, fmt.Errorf("cancel %s: %w (and getOrder could not tell whether it is cancelled: %v)", o.OrderID, err, gerr)
+			}
+			return o, fmt.Errorf("cancel %s: %w (getOrder says the waybill is not cancelled)", o.OrderID, err)
 		}
 		return o, fmt.Errorf("cancel %s: %w", o.OrderID, err)
 	}
-	if err := s.db.MarkCancelled(ctx, o.OrderID); err != nil {
+	if err := s.db.Cancelled(ctx, o.OrderID, "cancelOrder", s.now()); err != nil {
 		return o, fmt.Errorf("cancel %s: WeChat cancelled it but recording failed: %w", o.OrderID, err)
 	}
 	s.log.Info("order cancelled", "order_id", o.OrderID, "waybill_id", o.WaybillID)

@@ -158,7 +158,7 @@ func TestUpgradeFromFirstSchemaThenRestore(t *testing.T) {
 		t.Fatalf("backups after reopening a current history: %v", again)
 	}
 	// Work done after the upgrade, which the restore will take back.
-	if err := db.CreateOrder(ctx, sampleOrder("WD-NEW", "赵六", "13700000000", time.Now())); err != nil {
+	if err := db.CreateOrder(ctx, sampleOrder("WD-NEW", "赵六", "13700000000", time.Now()), Lease{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Restore(ctx, path, pre); !errors.Is(err, ErrInUse) {
@@ -237,7 +237,7 @@ func bigHistory(t *testing.T, path string, n int) *DB {
 	}
 	for i := 0; i < n; i++ {
 		o := sampleOrder(fmt.Sprintf("WD-%04d", i), "张三", "13812345678", time.Now())
-		if err := db.CreateOrder(context.Background(), o); err != nil {
+		if err := db.CreateOrder(context.Background(), o, Lease{}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -392,7 +392,7 @@ func TestBackupIsConsistentWhileOpen(t *testing.T) {
 		t.Fatalf("backup: %+v, %v", info, err)
 	}
 	// Writing over an existing backup replaces it whole.
-	db.CreateOrder(ctx, sampleOrder("WD-LATE", "钱七", "13600000000", time.Now()))
+	db.CreateOrder(ctx, sampleOrder("WD-LATE", "钱七", "13600000000", time.Now()), Lease{}, time.Now())
 	if err := db.Backup(ctx, out); err != nil {
 		t.Fatal(err)
 	}

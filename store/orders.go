@@ -10,15 +10,6 @@ import (
 	"time"
 )
 
-// Order statuses. An order is written as StatusSubmitting before WeChat is
-// asked for a waybill, so a crash between the two can be reconciled.
-const (
-	StatusSubmitting = "submitting" // stored, addOrder sent or about to be
-	StatusPlaced     = "placed"     // WeChat issued a waybill
-	StatusFailed     = "failed"     // WeChat refused; no waybill exists
-	StatusCancelled  = "cancelled"  // the waybill was cancelled; history is kept
-)
-
 // KV is one entry of a waybill's waybill_data.
 type KV struct {
 	Key   string `json:"key"`
@@ -54,9 +45,23 @@ type Order struct {
 	TrackStatus string
 	TrackTime   time.Time
 	TrackMsg    string
+	// Version counts the order's transitions (see orderstate.go); a
+	// compare-and-set names the version it read.
+	Version int
+	// Lease is held by the process waiting on the order's addOrder.
+	Lease Lease
+	// SentAt is when addOrder was last sent (zero before).
+	SentAt time.Time
+	// SettledBy says what settled the order: "addOrder" (its answer),
+	// "getOrder" (a reconcile), "cancelOrder"; "" while submitting.
+	SettledBy string
+	// Fingerprint identifies the order's data whatever its order_id, so
+	// the same parcel is not placed twice under two ids (see orders).
+	Fingerprint string
 }
 
-const orderColumns = insertColumns + `, track_status, track_time, track_msg`
+const orderColumns = insertColumns + `, track_status, track_time, track_msg, version, lease_owner, lease_until,
+	sent_at, settled_by, fingerprint`
 
 // listColumns are orderColumns with the label cut to a marker: a page of
 // the history needs to know a label exists, not to unpack 200 of them.
@@ -68,9 +73,12 @@ const insertColumns = `order_id, delivery_id, biz_id, service_type, service_name
 	waybill_id, waybill_data, print_html, request, receiver_name, receiver_phone,
 	receiver_city, error_code, error_msg, created_at, updated_at`
 
-// CreateOrder inserts a new order. It returns ErrDuplicate when the
-// order_id is already in the history, unless that order failed.
-func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
+// CreateOrder writes a new order as submitting, held by lease, before its
+// addOrder is sent, and sets o.Version, o.Lease and o.SentAt. An order_id
+// WeChat refused (failed) left no waybill behind, so it may be submitted
+// again with corrected data (TransResubmit); any other existing row wins
+// and CreateOrder returns ErrDuplicate.
+func (db *DB) CreateOrder(ctx context.Context, o *Order, lease Lease, now time.Time) error {
 	if o.OrderID == "" {
 		return errors.New("create order: empty order_id")
 	}
@@ -78,20 +86,18 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
-	now := time.Now()
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = now
 	}
-	o.UpdatedAt = o.CreatedAt
+	o.UpdatedAt = now
+	o.Status = StatusSubmitting
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
 	defer tx.Rollback()
-	// An order WeChat refused left no waybill behind, so its order_id may be
-	// submitted again (with corrected data); any other existing row wins.
-	res, err := tx.ExecContext(ctx, `INSERT INTO orders (`+insertColumns+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	res, err := tx.ExecContext(ctx, `INSERT INTO orders (`+insertColumns+`, version, lease_owner, lease_until, sent_at, fingerprint)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 1,?,?,?,?)
 		ON CONFLICT(order_id) DO UPDATE SET
 			delivery_id = excluded.delivery_id, biz_id = excluded.biz_id,
 			service_type = excluded.service_type, service_name = excluded.service_name,
@@ -100,11 +106,14 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 			request = excluded.request, receiver_name = excluded.receiver_name,
 			receiver_phone = excluded.receiver_phone, receiver_city = excluded.receiver_city,
 			error_code = excluded.error_code, error_msg = excluded.error_msg,
-			updated_at = excluded.updated_at, track_status = '', track_time = 0, track_msg = '', path_version = 0
+			updated_at = excluded.updated_at, track_status = '', track_time = 0, track_msg = '', path_version = 0,
+			version = orders.version + 1, lease_owner = excluded.lease_owner, lease_until = excluded.lease_until,
+			sent_at = excluded.sent_at, settled_by = '', fingerprint = excluded.fingerprint
 		WHERE orders.status = '`+StatusFailed+`'`,
-		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, o.Status,
+		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, StatusSubmitting,
 		o.WaybillID, string(data), packLabel(o.PrintHTML), string(o.Request), o.ReceiverName, o.ReceiverPhone,
-		o.ReceiverCity, o.ErrorCode, o.ErrorMsg, o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
+		o.ReceiverCity, o.ErrorCode, o.ErrorMsg, o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli(),
+		lease.Owner, millis(lease.Until), now.UnixMilli(), o.Fingerprint)
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
@@ -112,7 +121,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 		return fmt.Errorf("create order %s: %w", o.OrderID, ErrDuplicate)
 	}
 	var rowID int64
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE order_id = ?`, o.OrderID).Scan(&rowID); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT id, version FROM orders WHERE order_id = ?`, o.OrderID).Scan(&rowID, &o.Version); err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
 	if err := indexOrder(ctx, tx, rowID, o.ReceiverName, o.ReceiverPhone); err != nil {
@@ -121,38 +130,79 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
+	o.Lease, o.SentAt = lease, now
 	return nil
 }
 
-// MarkPlaced records the waybill WeChat issued for an order.
-func (db *DB) MarkPlaced(ctx context.Context, orderID, waybillID string, waybillData []KV) error {
-	data, err := json.Marshal(nonNil(waybillData))
-	if err != nil {
-		return fmt.Errorf("mark order %s placed: %w", orderID, err)
+// CopyOrder writes an order exactly as given, state, version and lease
+// included, for copying a history from one store to another and for test
+// fixtures; a live order is written by CreateOrder and moved by the state
+// machine only. An empty Status is submitting. It returns ErrDuplicate when
+// the order_id is taken.
+func (db *DB) CopyOrder(ctx context.Context, o *Order) error {
+	if o.OrderID == "" {
+		return errors.New("copy order: empty order_id")
 	}
-	return db.update(ctx, "mark order "+orderID+" placed",
-		`UPDATE orders SET status = ?, waybill_id = ?, waybill_data = ?, error_code = 0, error_msg = '', updated_at = ?
-		 WHERE order_id = ?`, StatusPlaced, waybillID, string(data), time.Now().UnixMilli(), orderID)
+	if o.Status == "" {
+		o.Status = StatusSubmitting
+	}
+	if o.Version == 0 {
+		o.Version = 1
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = time.Now()
+	}
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = o.CreatedAt
+	}
+	data, err := json.Marshal(nonNil(o.WaybillData))
+	if err != nil {
+		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
+	}
+	var leaseUntil, sent, tracked int64
+	if !o.Lease.Until.IsZero() {
+		leaseUntil = o.Lease.Until.UnixMilli()
+	}
+	if !o.SentAt.IsZero() {
+		sent = o.SentAt.UnixMilli()
+	}
+	if !o.TrackTime.IsZero() {
+		tracked = o.TrackTime.Unix()
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(order_id) DO NOTHING`,
+		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, o.Status,
+		o.WaybillID, string(data), packLabel(o.PrintHTML), string(o.Request), o.ReceiverName, o.ReceiverPhone,
+		o.ReceiverCity, o.ErrorCode, o.ErrorMsg, o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli(),
+		o.TrackStatus, tracked, o.TrackMsg, o.Version, o.Lease.Owner, leaseUntil, sent, o.SettledBy, o.Fingerprint)
+	if err != nil {
+		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("copy order %s: %w", o.OrderID, ErrDuplicate)
+	}
+	rowID, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
+	}
+	if err := indexOrder(ctx, tx, rowID, o.ReceiverName, o.ReceiverPhone); err != nil {
+		return fmt.Errorf("copy order %s: index for search: %w", o.OrderID, err)
+	}
+	return tx.Commit()
 }
 
-// SetLabel stores the label (print_html as WeChat sent it, base64) of an order.
-func (db *DB) SetLabel(ctx context.Context, orderID, printHTML string) error {
+// SetLabel stores the label (print_html as WeChat sent it, base64) of an
+// order that holds that waybill: a label never lands on another waybill's
+// order.
+func (db *DB) SetLabel(ctx context.Context, orderID, waybillID, printHTML string) error {
 	return db.update(ctx, "store label of order "+orderID,
-		`UPDATE orders SET print_html = ?, updated_at = ? WHERE order_id = ?`,
-		packLabel(printHTML), time.Now().UnixMilli(), orderID)
-}
-
-// MarkFailed records that WeChat refused an order, with its errcode.
-func (db *DB) MarkFailed(ctx context.Context, orderID string, code int, msg string) error {
-	return db.update(ctx, "mark order "+orderID+" failed",
-		`UPDATE orders SET status = ?, error_code = ?, error_msg = ?, updated_at = ? WHERE order_id = ?`,
-		StatusFailed, code, msg, time.Now().UnixMilli(), orderID)
-}
-
-// DeleteOrder removes an order; only a submitting order that WeChat
-// provably never saw may be deleted.
-func (db *DB) DeleteOrder(ctx context.Context, orderID string) error {
-	return db.update(ctx, "delete order "+orderID, `DELETE FROM orders WHERE order_id = ?`, orderID)
+		`UPDATE orders SET print_html = ?, updated_at = ? WHERE order_id = ? AND waybill_id = ? AND waybill_id != ''`,
+		packLabel(printHTML), time.Now().UnixMilli(), orderID, waybillID)
 }
 
 func (db *DB) update(ctx context.Context, what, query string, args ...any) error {
@@ -305,10 +355,11 @@ type scanner interface{ Scan(dest ...any) error }
 func scanOrder(r scanner, full bool) (*Order, error) {
 	var o Order
 	var data, req, label string
-	var created, updated, tracked int64
+	var created, updated, tracked, leaseUntil, sent int64
 	err := r.Scan(&o.OrderID, &o.DeliveryID, &o.BizID, &o.ServiceType, &o.ServiceName, &o.Status,
 		&o.WaybillID, &data, &label, &req, &o.ReceiverName, &o.ReceiverPhone,
-		&o.ReceiverCity, &o.ErrorCode, &o.ErrorMsg, &created, &updated, &o.TrackStatus, &tracked, &o.TrackMsg)
+		&o.ReceiverCity, &o.ErrorCode, &o.ErrorMsg, &created, &updated, &o.TrackStatus, &tracked, &o.TrackMsg,
+		&o.Version, &o.Lease.Owner, &leaseUntil, &sent, &o.SettledBy, &o.Fingerprint)
 	if err != nil {
 		return nil, err
 	}
@@ -326,6 +377,12 @@ func scanOrder(r scanner, full bool) (*Order, error) {
 	o.UpdatedAt = time.UnixMilli(updated)
 	if tracked > 0 {
 		o.TrackTime = time.Unix(tracked, 0)
+	}
+	if leaseUntil > 0 {
+		o.Lease.Until = time.UnixMilli(leaseUntil)
+	}
+	if sent > 0 {
+		o.SentAt = time.UnixMilli(sent)
 	}
 	return &o, nil
 }

@@ -170,6 +170,9 @@ var migrations = []string{
 	// 8: printer records, default printer per courier, print jobs and
 	// queue runners (store/printing.go).
 	migrationPrinting,
+	// 9: the order state machine: versions, leases, fingerprints
+	// (store/orderstate.go).
+	migrationOrderState,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -53,7 +53,7 @@ func TestOpenCreatesFolderWALAndSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.CreateOrder(ctx, sampleOrder("A1", "张三", "13812345678", time.Now())); err != nil {
+	if err := db.CreateOrder(ctx, sampleOrder("A1", "张三", "13812345678", time.Now()), Lease{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -76,24 +76,24 @@ func TestOrderLifecycleAndDuplicate(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
 	o := sampleOrder("WD-1", "张三", "13812345678", time.Now())
-	if err := db.CreateOrder(ctx, o); err != nil {
+	if err := db.CreateOrder(ctx, o, Lease{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "李四", "13900000000", time.Now())); !errors.Is(err, ErrDuplicate) {
+	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "李四", "13900000000", time.Now()), Lease{}, time.Now()); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("second insert of WD-1: %v, want ErrDuplicate", err)
 	}
-	if err := db.MarkFailed(ctx, "WD-1", 9300501, "收件人信息异常"); err != nil {
+	if err := db.Refused(ctx, "WD-1", Expect{Version: 1}, 9300501, "收件人信息异常", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// A refused order may be sent again under the same order_id.
-	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "张三", "13812345678", time.Now())); err != nil {
+	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "张三", "13812345678", time.Now()), Lease{}, time.Now()); err != nil {
 		t.Fatalf("resubmit failed order: %v", err)
 	}
 	data := []KV{{"bagAddr", "杭州"}, {"sortingCode", "571-D01"}}
-	if err := db.MarkPlaced(ctx, "WD-1", "YT1234567890123", data); err != nil {
+	if err := db.Placed(ctx, "WD-1", "YT1234567890123", data, "", "addOrder", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetLabel(ctx, "WD-1", "PGh0bWw+"); err != nil {
+	if err := db.SetLabel(ctx, "WD-1", "YT1234567890123", "PGh0bWw+"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Order(ctx, "WD-1")
@@ -108,10 +108,10 @@ func TestOrderLifecycleAndDuplicate(t *testing.T) {
 	if err != nil || byWaybill.OrderID != "WD-1" {
 		t.Fatalf("by waybill: %v %v", byWaybill, err)
 	}
-	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "李四", "13900000000", time.Now())); !errors.Is(err, ErrDuplicate) {
+	if err := db.CreateOrder(ctx, sampleOrder("WD-1", "李四", "13900000000", time.Now()), Lease{}, time.Now()); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("insert over a placed order: %v, want ErrDuplicate", err)
 	}
-	if err := db.MarkFailed(ctx, "missing", 9300501, "x"); !errors.Is(err, ErrNotFound) {
+	if err := db.Refused(ctx, "missing", Expect{}, 9300501, "x", time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("mark unknown order: %v, want ErrNotFound", err)
 	}
 	if _, err := db.Order(ctx, "missing"); !errors.Is(err, ErrNotFound) {
@@ -128,11 +128,11 @@ func TestListOrdersSearch(t *testing.T) {
 		sampleOrder("SHOP-101", "李四", "13900001111", base.Add(time.Hour)),
 		sampleOrder("SHOP_102", "王小蒙", "18610000000", base.Add(2*time.Hour)),
 	} {
-		if err := db.CreateOrder(ctx, o); err != nil {
+		if err := db.CreateOrder(ctx, o, Lease{}, time.Now()); err != nil {
 			t.Fatal(i, err)
 		}
 	}
-	db.MarkPlaced(ctx, "SHOP-101", "YT9999", nil)
+	db.Placed(ctx, "SHOP-101", "YT9999", nil, "", "addOrder", time.Now())
 	tests := []struct {
 		name string
 		q    OrderQuery
@@ -178,7 +178,7 @@ func TestListOrdersSearch(t *testing.T) {
 func TestPathEventsStoredOnceAndVersioned(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	db.CreateOrder(ctx, sampleOrder("P1", "张三", "13812345678", time.Now()))
+	db.CreateOrder(ctx, sampleOrder("P1", "张三", "13812345678", time.Now()), Lease{}, time.Now())
 	t0 := time.Unix(1763800000, 0)
 	evs := []PathEvent{{t0, 100001, "揽收", "getPath"}, {t0.Add(time.Hour), 200001, "运输中", "getPath"}}
 	if n, err := db.AddPathEvents(ctx, "P1", 0, evs); err != nil || n != 2 {
@@ -245,8 +245,8 @@ func TestLabelsStoredCompactAndExact(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString([]byte(html))
 	for i, label := range []string{b64, "not base64 at all", ""} {
 		id := fmt.Sprintf("L%d", i)
-		db.CreateOrder(ctx, sampleOrder(id, "张三", "13812345678", time.Now()))
-		if err := db.SetLabel(ctx, id, label); err != nil {
+		db.CreateOrder(ctx, sampleOrder(id, "张三", "13812345678", time.Now()), Lease{}, time.Now())
+		if err := db.Placed(ctx, id, "WB"+id, nil, label, "addOrder", time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		o, err := db.Order(ctx, id)

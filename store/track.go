@@ -89,9 +89,3 @@ func (db *DB) SetTrack(ctx context.Context, orderID, status string, at time.Time
 		`UPDATE orders SET track_status = ?, track_time = ?, track_msg = ?, updated_at = ? WHERE order_id = ?`,
 		status, at.Unix(), msg, time.Now().UnixMilli(), orderID)
 }
-
-// MarkCancelled records that an order's waybill was cancelled.
-func (db *DB) MarkCancelled(ctx context.Context, orderID string) error {
-	return db.update(ctx, "mark order "+orderID+" cancelled",
-		`UPDATE orders SET status = ?, updated_at = ? WHERE order_id = ?`, StatusCancelled, time.Now().UnixMilli(), orderID)
-}

@@ -111,7 +111,7 @@ func TestOrdersListPagesThroughThousands(t *testing.T) {
 	base := time.Now().Add(-time.Hour)
 	for i := 0; i < total; i++ {
 		req, _ := jsonRequest(fmt.Sprintf("收件人%04d", i))
-		err := h.d.DB.CreateOrder(h.ctx, &store.Order{
+		err := h.d.DB.CopyOrder(h.ctx, &store.Order{
 			OrderID: fmt.Sprintf("BULK%05d", i), DeliveryID: "YTO", BizID: "SANDBOX_YTO", Status: store.StatusFailed,
 			ErrorCode: 9300501, ErrorMsg: "test", Request: req,
 			ReceiverName: fmt.Sprintf("收件人%04d", i), ReceiverPhone: fmt.Sprintf("1380000%04d", i),
@@ -294,7 +294,7 @@ func TestOrdersExportWhatTheFiltersShowOnEveryPage(t *testing.T) {
 	base := time.Now().Add(-time.Hour)
 	for i := 0; i < failed; i++ {
 		req, _ := jsonRequest(fmt.Sprintf("导出人%04d", i))
-		err := h.d.DB.CreateOrder(h.ctx, &store.Order{
+		err := h.d.DB.CopyOrder(h.ctx, &store.Order{
 			OrderID: fmt.Sprintf("EXP%05d", i), DeliveryID: "YTO", BizID: "SANDBOX_YTO", Status: store.StatusFailed,
 			ErrorCode: 9300501, ErrorMsg: "test", Request: req,
 			ReceiverName: fmt.Sprintf("导出人%04d", i), ReceiverPhone: fmt.Sprintf("1390000%04d", i),

@@ -3,6 +3,7 @@ package wxapi
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -52,6 +53,59 @@ func (e *Error) Retryable() bool {
 	return false
 }
 
+// notCreated are the addOrder answers that mean WeChat did not create the
+// order: the request was turned away at the door (token, AppID, IP
+// whitelist, authorisation, rate limits), could not be read, or was refused
+// for its content (bad arguments, an unknown courier, a courier that
+// refused the account, the sender or the goods). Every other answer -1,
+// 9909001, a code this list does not know, a lost connection - leaves the
+// outcome unknown: the order may exist, and getOrder settles it.
+var notCreated = map[int]bool{
+	CodeInvalidCredential: true, // the client already refreshed once and tried again
+	CodeInvalidToken:      true,
+	CodeTokenExpired:      true,
+	CodeTokenMissing:      true,
+	CodeInvalidAppID:      true,
+	CodeInvalidSecret:     true,
+	40164:                 true, // caller IP not in the whitelist
+	48001:                 true, // API not authorised
+	CodeDailyQuota:        true, // quotas turn the call away before it runs
+	CodeMinuteQuota:       true,
+	43002:                 true, // POST required
+	44002:                 true, // empty body
+	CodeBadJSON:           true,
+	40003:                 true, // invalid openid
+	CodeCourierFailure:    true, // the courier refused: account, sender, goods, insured value
+	9300503:               true, // delivery_id does not exist
+	CodeInvalidDelivery:   true,
+	9300526:               true, // malformed request
+	CodeInvalidShop:       true,
+	930561:                true, // argument error
+}
+
+// NotCreated reports whether an addOrder answer with this errcode means
+// WeChat did not create the order, so the order may be marked refused.
+// 9300522 (order_id already used) is not in the list: the order may be
+// ours from a run that lost the answer, and getOrder tells.
+func (e *Error) NotCreated() bool { return notCreated[e.Code] }
+
+// NotCreatedCodes lists the codes NotCreated accepts, in ascending order,
+// for documentation and tests.
+func NotCreatedCodes() []int {
+	out := make([]int, 0, len(notCreated))
+	for c := range notCreated {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// OrderNotFound reports whether a getOrder answer says WeChat has no order
+// with that order_id (for that courier).
+func (e *Error) OrderNotFound() bool {
+	return e.Code == CodeInvalidWaybill || e.Code == CodeOrderNotFound
+}
+
 // Codes that callers act on.
 const (
 	CodeBusy              = -1
@@ -69,6 +123,9 @@ const (
 	CodeOrderRepeated     = 9300522
 	CodeInvalidWaybill    = 9300528
 	CodeInvalidShop       = 9300535
+	CodeOrderNotFound     = 930563
+	CodeCancelFailed      = 9300524
+	CodeTransient         = 9909001
 )
 
 // Code returns the WeChat errcode carried by err, or 0 when err is not (or
@@ -102,7 +159,7 @@ var messages = map[int]string{
 	9300506:               "运单已有轨迹，不能取消 / parcel already has tracking, cannot cancel",
 	CodeInvalidDelivery:   "快递公司 ID 无效 / invalid delivery_id",
 	CodeOrderRepeated:     "订单号已使用 / order_id already used",
-	9300524:               "取消失败 / cancel failed",
+	CodeCancelFailed:      "取消失败 / cancel failed",
 	9300526:               "请求参数错误 / malformed request",
 	CodeInvalidWaybill:    "运单号无效 / invalid waybill_id",
 	9300529:               "账号已绑定 / account already bound",
@@ -119,9 +176,9 @@ var messages = map[int]string{
 	9300517:               "update_type 无效 / invalid update_type",
 	9300530:               "要解绑的账号不存在 / the account to unbind does not exist",
 	9300532:               "绑定已提交，审核中 / bind submitted, under review",
-	9909001:               "系统临时故障，请先查询订单再重试 / transient failure: look the order up before retrying",
+	CodeTransient:         "系统临时故障，请先查询订单再重试 / transient failure: look the order up before retrying",
 	930561:                "参数错误 / argument error",
-	930563:                "订单不存在 / order does not exist",
+	CodeOrderNotFound:     "订单不存在 / order does not exist",
 }
 
 // Message returns the operator-facing text for an errcode, or "" when the

@@ -31,7 +31,7 @@ func historyWithOrders(t *testing.T) (*store.DB, time.Time) {
 	t.Cleanup(func() { db.Close() })
 	now := time.Date(2026, 11, 22, 15, 30, 0, 0, time.Local)
 	add := func(id, status string, at time.Time) {
-		err := db.CreateOrder(ctx, &store.Order{OrderID: id, DeliveryID: "ZTO", BizID: "SANDBOX_ZTO", ServiceName: "标准快件",
+		err := db.CopyOrder(ctx, &store.Order{OrderID: id, DeliveryID: "ZTO", BizID: "SANDBOX_ZTO", ServiceName: "标准快件",
 			Status: store.StatusSubmitting, Request: json.RawMessage(`{}`), ReceiverName: "王小蒙", ReceiverPhone: "18610000000",
 			ReceiverCity: "广州市", CreatedAt: at})
 		if err != nil {
@@ -39,11 +39,11 @@ func historyWithOrders(t *testing.T) (*store.DB, time.Time) {
 		}
 		switch status {
 		case store.StatusPlaced:
-			if err := db.MarkPlaced(ctx, id, "731234567890123", nil); err != nil {
+			if err := db.Placed(ctx, id, "731234567890123", nil, "", "addOrder", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		case store.StatusFailed:
-			if err := db.MarkFailed(ctx, id, 9300501, "收件人信息异常"); err != nil {
+			if err := db.Refused(ctx, id, store.Expect{}, 9300501, "收件人信息异常", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -155,7 +155,7 @@ func TestExportFileReportsProgressAndCancelsCleanly(t *testing.T) {
 	base := time.Now().Add(-time.Hour)
 	const total = 1200
 	for i := 0; i < total; i++ {
-		err := db.CreateOrder(ctx, &store.Order{OrderID: fmt.Sprintf("P%05d", i), DeliveryID: "ZTO", Status: store.StatusFailed,
+		err := db.CopyOrder(ctx, &store.Order{OrderID: fmt.Sprintf("P%05d", i), DeliveryID: "ZTO", Status: store.StatusFailed,
 			Request: json.RawMessage(`{}`), ReceiverName: "王小蒙", ReceiverPhone: "18610000000", CreatedAt: base.Add(time.Duration(i) * time.Millisecond)})
 		if err != nil {
 			t.Fatal(err)

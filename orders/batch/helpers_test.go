@@ -39,6 +39,8 @@ type env struct {
 	// answer, when set, may answer an addOrder call (n counts from 1)
 	// with an errcode without the sandbox seeing it.
 	answer atomic.Pointer[func(n int32) int]
+	// getBusy answers every getOrder with -1: WeChat cannot be asked.
+	getBusy atomic.Bool
 	mu     sync.Mutex
 	sent   map[string]int // order_id -> addOrder calls that reached the sandbox
 }
@@ -55,6 +57,11 @@ func newEnv(t *testing.T) *env {
 	e := &env{sb: sb, sent: map[string]int{}}
 	inner := sb.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == wxapi.PathGetOrder && e.getBusy.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"errcode": wxapi.CodeBusy, "errmsg": "injected"})
+			return
+		}
 		if r.URL.Path == wxapi.PathAddOrder {
 			n := e.addOrders.Add(1)
 			code := 0

@@ -13,7 +13,11 @@ import (
 
 // placeRow places one order, after asking the history what it knows of the
 // order_id: a waybill (skip), a submitting order from a run that was cut
-// off (reconcile with getOrder first), a refusal (send again) or nothing.
+// off (getOrder first, then the same order_id again if WeChat does not have
+// it), a refusal (send again) or nothing. Busy and unknown answers are
+// retried the same way, a bounded number of times: WeChat is asked before
+// every resend, and the order_id never changes, so no parcel gets two
+// waybills.
 func (im *Importer) placeRow(ctx context.Context, lim *limiter, row PlanRow) RowResult {
 	res := RowResult{Row: row.Row, OrderID: row.OrderID}
 	if ctx.Err() != nil {
@@ -31,26 +35,13 @@ func (im *Importer) placeRow(ctx context.Context, lim *limiter, row PlanRow) Row
 		return im.logResult(res)
 	case o.Status == store.StatusPlaced, o.Status == store.StatusCancelled:
 		return im.logResult(already(res, o))
-	case o.Status == store.StatusSubmitting:
-		// Left by a run that was cut off: ask WeChat before sending again.
-		o, err := im.reconcile(ctx, lim, row.OrderID)
-		if err != nil {
-			return im.logResult(unknown(res, err))
-		}
-		switch o.Status {
-		case store.StatusPlaced:
-			res.Status, res.WaybillID = StatusPlaced, o.WaybillID
-			res.Message = "placed by an earlier import that was cut off; recovered with getOrder"
-			return im.logResult(res)
-		case store.StatusFailed:
-			// WeChat never had it: send it now.
-		default:
-			return im.logResult(already(res, o))
-		}
 	}
+	// Left submitting by a run that was cut off: ask WeChat before sending.
+	check := o != nil && o.Status == store.StatusSubmitting
+	leftOver := check
 	for attempt := 0; ; attempt++ {
 		if err := lim.wait(ctx); err != nil {
-			if attempt == 0 {
+			if attempt == 0 && !check {
 				res.Status, res.Message = StatusNotSent, "not sent: "+errCancelled.Error()
 				return im.logResult(res)
 			}
@@ -58,14 +49,37 @@ func (im *Importer) placeRow(ctx context.Context, lim *limiter, row PlanRow) Row
 		}
 		// An order in flight is seen through even when the run is
 		// cancelled: an abandoned call is an outcome nobody knows.
-		o, err := im.svc.Place(context.WithoutCancel(ctx), *row.Request)
-		if err == nil {
-			res.Status, res.WaybillID = StatusPlaced, o.WaybillID
-			return im.logResult(res)
+		var o *orders.Order
+		var err error
+		if check {
+			o, err = im.svc.Retry(context.WithoutCancel(ctx), row.OrderID)
+		} else {
+			o, err = im.svc.Place(context.WithoutCancel(ctx), *row.Request)
 		}
 		var ve *wxapi.ValidationError
 		var we *wxapi.Error
 		switch {
+		case err == nil && o.Status == store.StatusPlaced:
+			res.Status, res.WaybillID = StatusPlaced, o.WaybillID
+			switch {
+			case check && o.SettledBy == "getOrder" && leftOver:
+				res.Message = "placed by an earlier import that was cut off; recovered with getOrder"
+			case check && o.SettledBy == "getOrder":
+				res.Message = "WeChat's answer was lost; recovered with getOrder"
+			}
+			return im.logResult(res)
+		case err == nil && o.Status == store.StatusCancelled:
+			return im.logResult(already(res, o))
+		case err == nil && o.Status == store.StatusFailed:
+			// Refused, or never at WeChat: send it (again) now.
+			if attempt >= im.opts.MaxRetries {
+				res.Status, res.ErrCode, res.Message = StatusFailed, o.ErrorCode, o.ErrorMsg
+				return im.logResult(res)
+			}
+			check = false
+			continue
+		case err == nil:
+			return im.logResult(unknown(res, fmt.Errorf("order is %s", o.Status)))
 		case errors.As(err, &ve):
 			// Prepare passed at preview time; the courier list may have
 			// changed since. Nothing was sent.
@@ -73,65 +87,46 @@ func (im *Importer) placeRow(ctx context.Context, lim *limiter, row PlanRow) Row
 			return im.logResult(res)
 		case errors.Is(err, orders.ErrAlreadyInHistory):
 			// Another import or the window placed it meanwhile.
-			if o, gerr := im.db.Order(ctx, row.OrderID); gerr == nil && o.WaybillID != "" {
-				return im.logResult(already(res, o))
-			}
-			res.Status, res.Message = StatusSubmitting, "being placed elsewhere (another import or window); reconcile it later"
+			return im.logResult(already(res, o))
+		case errors.Is(err, orders.ErrAlreadySubmitted) && o != nil && o.Status == store.StatusPlaced:
+			return im.logResult(already(res, o))
+		case errors.Is(err, orders.ErrAlreadySubmitted), errors.Is(err, orders.ErrPending):
+			// Another import or a window is placing it: that program
+			// settles it, and reconciles do if it stops.
+			res.Status, res.Message = StatusSubmitting, "being placed by another program (import or window), which settles it: "+err.Error()
 			return im.logResult(res)
-		case errors.Is(err, orders.ErrUnknownOutcome) && errors.As(err, &we) && we.Retryable() && attempt < im.opts.MaxRetries:
-			// Busy or over the per-minute quota: WeChat did not take the
-			// order, but orders keeps it submitting to be sure. Wait, then
-			// reconcile before sending it again.
-			wait := im.retryDelay(we, attempt)
-			if we.Code == wxapi.CodeMinuteQuota {
-				lim.hold(time.Now().Add(wait))
-			}
-			im.log.Info("import row waits", "row", row.Row, "order_id", row.OrderID, "errcode", we.Code, "wait", wait)
-			if err := sleep(ctx, wait); err != nil {
-				return im.logResult(unknown(res, err))
-			}
-			o, rerr := im.reconcile(ctx, lim, row.OrderID)
-			if rerr != nil {
-				return im.logResult(unknown(res, rerr))
-			}
-			switch o.Status {
-			case store.StatusPlaced:
-				res.Status, res.WaybillID = StatusPlaced, o.WaybillID
-				return im.logResult(res)
-			case store.StatusFailed:
-				continue
-			}
-			return im.logResult(unknown(res, err))
-		case errors.Is(err, orders.ErrUnknownOutcome):
-			// Never retried blindly: the next import or `order reconcile`
-			// asks WeChat first.
-			return im.logResult(unknown(res, err))
-		default:
+		}
+		// What the history says now decides: refused, or still unknown.
+		cur, gerr := im.db.Order(context.WithoutCancel(ctx), row.OrderID)
+		switch {
+		case errors.Is(gerr, store.ErrNotFound):
+			res.Status, res.ErrCode, res.Message = StatusFailed, wxapi.Code(err), "not sent: "+err.Error()
+			return im.logResult(res)
+		case gerr == nil && cur.Status == store.StatusPlaced:
+			res.Status, res.WaybillID = StatusPlaced, cur.WaybillID
+			return im.logResult(res)
+		case gerr == nil && cur.Status == store.StatusFailed && !(errors.As(err, &we) && we.Code == wxapi.CodeMinuteQuota):
 			res.Status, res.ErrCode, res.Message = StatusFailed, wxapi.Code(err), err.Error()
 			return im.logResult(res)
+		case attempt >= im.opts.MaxRetries:
+			// Reconciles settle it; the next import asks WeChat first.
+			return im.logResult(unknown(res, err))
 		}
-	}
-}
-
-// reconcile asks WeChat about a submitting order, waiting out busy and
-// quota answers a few times.
-func (im *Importer) reconcile(ctx context.Context, lim *limiter, orderID string) (*orders.Order, error) {
-	for attempt := 0; ; attempt++ {
-		if err := lim.wait(ctx); err != nil {
-			return nil, err
-		}
-		o, err := im.svc.Reconcile(context.WithoutCancel(ctx), orderID)
-		var we *wxapi.Error
-		if err == nil || !errors.As(err, &we) || !we.Retryable() || attempt >= im.opts.MaxRetries {
-			return o, err
+		// Busy, lost, or over the per-minute quota: wait, then (unless
+		// WeChat refused it) ask WeChat before sending the same order_id
+		// again.
+		if !errors.As(err, &we) {
+			we = &wxapi.Error{Code: wxapi.CodeBusy} // a lost answer waits like a busy one
 		}
 		wait := im.retryDelay(we, attempt)
 		if we.Code == wxapi.CodeMinuteQuota {
 			lim.hold(time.Now().Add(wait))
 		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, err
+		im.log.Info("import row waits", "row", row.Row, "order_id", row.OrderID, "errcode", wxapi.Code(err), "wait", wait)
+		if serr := sleep(ctx, wait); serr != nil {
+			return im.logResult(unknown(res, err))
 		}
+		check = gerr != nil || cur.Status == store.StatusSubmitting
 	}
 }
 
@@ -139,13 +134,15 @@ func (im *Importer) reconcile(ctx context.Context, lim *limiter, orderID string)
 const maxBackoff = 30 * time.Second
 
 // retryDelay is how long to wait before trying again: until the next
-// minute after 45011, doubling from WeChat's one second after -1.
+// minute after 45011, doubling from WeChat's one second after -1 and any
+// other answer that left the outcome unknown.
 func (im *Importer) retryDelay(we *wxapi.Error, attempt int) time.Duration {
 	if im.delay != nil {
 		return im.delay(we, attempt)
 	}
 	d := we.RetryAfter(time.Now())
-	if we.Code == wxapi.CodeBusy {
+	if we.Code != wxapi.CodeMinuteQuota {
+		d = time.Second
 		d <<= attempt
 		if d > maxBackoff {
 			d = maxBackoff

@@ -204,8 +204,10 @@ func TestCancelStopsSendingAndRerunPlacesTheRest(t *testing.T) {
 	}
 }
 
-// TestBusyAndQuotaAreRetriedAfterReconcile: -1 and 45011 are waited out;
-// before each retry getOrder confirms WeChat has no such order.
+// TestBusyAndQuotaAreRetriedAfterReconcile: 45011 turns the call away
+// (WeChat created nothing: the order is refused, then sent again after the
+// wait); -1 leaves the outcome unknown, so getOrder confirms WeChat has no
+// such order before the same order_id is sent again.
 func TestBusyAndQuotaAreRetriedAfterReconcile(t *testing.T) {
 	e := newEnv(t)
 	e.setAnswer(func(n int32) int {
@@ -233,10 +235,20 @@ func TestBusyAndQuotaAreRetriedAfterReconcile(t *testing.T) {
 	if d := e.duplicates(); len(d) > 0 {
 		t.Fatalf("sent twice to WeChat: %v", d)
 	}
-	// Each retried order was reconciled (never placed) before it was sent again.
-	log, _ := e.svc.AuditLog(context.Background(), rep.Results[0].OrderID, 0)
-	if len(log) != 2 || log[0].Action != "place" || log[1].Action != "reconcile" {
-		t.Fatalf("audit of a retried order %+v", log)
+	// The audit log, newest first, shows why each was sent again.
+	actions := func(orderID string) string {
+		log, _ := e.svc.AuditLog(context.Background(), orderID, 0)
+		var a []string
+		for i := len(log) - 1; i >= 0; i-- {
+			a = append(a, log[i].Action)
+		}
+		return strings.Join(a, " ")
+	}
+	if got := actions(rep.Results[0].OrderID); got != "refused place" {
+		t.Fatalf("audit of the order turned away by 45011: %s", got)
+	}
+	if got := actions(rep.Results[1].OrderID); got != "unknown reconcile place" {
+		t.Fatalf("audit of the order answered -1: %s", got)
 	}
 }
 
@@ -254,10 +266,10 @@ func TestRetriesAreBounded(t *testing.T) {
 	}
 }
 
-// TestLostAnswerIsReconciledByTheNextImport: WeChat placed the order but
-// the answer was lost. The row is reported submitting, not retried; the
-// next import finds the waybill with getOrder and sends nothing.
-func TestLostAnswerIsReconciledByTheNextImport(t *testing.T) {
+// TestLostAnswerIsRecoveredWithGetOrder: WeChat placed the order but the
+// answer was lost. The run asks getOrder before anything else, finds the
+// waybill and sends nothing more; labels still go to printing in file order.
+func TestLostAnswerIsRecoveredWithGetOrder(t *testing.T) {
 	e := newEnv(t)
 	e.setAnswer(func(n int32) int {
 		if n == 2 {
@@ -270,6 +282,42 @@ func TestLostAnswerIsReconciledByTheNextImport(t *testing.T) {
 		o.Concurrency = 1
 		o.OnPlaced = func(r RowResult) { placedRows = append(placedRows, r.Row) }
 	})
+	im.delay = func(*wxapi.Error, int) time.Duration { return time.Millisecond }
+	rep := run(t, im, preview(t, im, "orders.csv", templateFile(t, 3)))
+	if st := statuses(rep); st[2] != StatusPlaced || st[3] != StatusPlaced || st[4] != StatusPlaced {
+		t.Fatalf("%+v", rep.Results)
+	}
+	if r := rep.Results[1]; !strings.Contains(r.Message, "answer was lost; recovered with getOrder") || r.WaybillID == "" {
+		t.Fatalf("row 3: %+v", r)
+	}
+	if n := e.addOrders.Load(); n != 3 || len(e.duplicates()) > 0 {
+		t.Fatalf("%d addOrder calls, want 3", n)
+	}
+	if fmt.Sprint(placedRows) != "[2 3 4]" {
+		t.Fatalf("OnPlaced rows %v", placedRows)
+	}
+}
+
+// TestLostAnswerIsReconciledByTheNextImport: the answer was lost and
+// WeChat could not be asked either (getOrder busy every time): the row is
+// reported submitting. The next import finds the waybill with getOrder and
+// sends nothing; its label goes to printing then.
+func TestLostAnswerIsReconciledByTheNextImport(t *testing.T) {
+	e := newEnv(t)
+	e.setAnswer(func(n int32) int {
+		if n == 2 {
+			return dropAnswer
+		}
+		return 0
+	})
+	e.getBusy.Store(true)
+	var placedRows []int
+	im := e.importer(t, func(o *Options) {
+		o.Concurrency = 1
+		o.MaxRetries = 2
+		o.OnPlaced = func(r RowResult) { placedRows = append(placedRows, r.Row) }
+	})
+	im.delay = func(*wxapi.Error, int) time.Duration { return time.Millisecond }
 	file := templateFile(t, 3)
 	rep := run(t, im, preview(t, im, "orders.csv", file))
 	if st := statuses(rep); st[2] != StatusPlaced || st[3] != StatusSubmitting || st[4] != StatusPlaced {
@@ -282,10 +330,11 @@ func TestLostAnswerIsReconciledByTheNextImport(t *testing.T) {
 	if err != nil || len(states) != 3 || states[1].OrderStatus != store.StatusSubmitting {
 		t.Fatalf("row states %+v %v", states, err)
 	}
+	e.getBusy.Store(false)
 	e.setAnswer(func(int32) int { return 0 })
 	again := run(t, im, preview(t, im, "orders.csv", file))
 	r := again.Results[1]
-	if r.Status != StatusPlaced || r.WaybillID == "" || !strings.Contains(r.Message, "recovered") {
+	if r.Status != StatusPlaced || r.WaybillID == "" || !strings.Contains(r.Message, "earlier import that was cut off") {
 		t.Fatalf("second run row 3: %+v", r)
 	}
 	if n := e.addOrders.Load(); n != 3 {
@@ -306,7 +355,7 @@ func TestSubmittingLeftByACrash(t *testing.T) {
 	file := templateFile(t, 2)
 	p := preview(t, im, "orders.csv", file)
 	body, _ := json.Marshal(p.Rows[0].Request)
-	err := e.db.CreateOrder(context.Background(), &store.Order{OrderID: p.Rows[0].OrderID, DeliveryID: "SF", BizID: "SF_CASH",
+	err := e.db.CopyOrder(context.Background(), &store.Order{OrderID: p.Rows[0].OrderID, DeliveryID: "SF", BizID: "SF_CASH",
 		ServiceType: 3, ServiceName: "顺丰标快", Status: store.StatusSubmitting, Request: body})
 	if err != nil {
 		t.Fatal(err)

@@ -189,7 +189,7 @@ func cloneOrders(b *testing.B, db *store.DB, tmpl *store.Order, prefix string, n
 		o.OrderID = fmt.Sprintf("BENCH%s%06d", prefix, i)
 		o.WaybillID = fmt.Sprintf("SF9%011d", i)
 		o.CreatedAt = time.Time{}
-		if err := db.CreateOrder(context.Background(), &o); err != nil {
+		if err := db.CopyOrder(context.Background(), &o); err != nil {
 			b.Fatal(err)
 		}
 		ids[i] = o.OrderID

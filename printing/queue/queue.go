@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"waybilldesk/internal/proc"
 	"waybilldesk/printing"
 	"waybilldesk/printing/output"
 	"waybilldesk/store"
@@ -301,7 +302,7 @@ func (q *Queue) recover(ctx context.Context) {
 	// A runner on this machine whose process is gone is stale at once.
 	if pids, err := q.db.PrintRunnerPIDs(ctx); err == nil {
 		for owner, pid := range pids {
-			if owner != q.owner && pid != os.Getpid() && processGone(pid) {
+			if owner != q.owner && pid != os.Getpid() && proc.Gone(pid) {
 				q.db.RemovePrintRunner(ctx, owner)
 			}
 		}

@@ -111,10 +111,10 @@ func (g *courierGateway) addOrder(t *testing.T, orderID, waybill, receiver strin
 	o := &deskstore.Order{OrderID: orderID, DeliveryID: req.DeliveryID, BizID: req.BizID, ServiceName: "标准快递",
 		Status: deskstore.StatusSubmitting, Request: body, ReceiverName: req.Receiver.Name, ReceiverPhone: receiver,
 		ReceiverCity: req.Receiver.City, CreatedAt: created}
-	if err := g.db.CreateOrder(ctx, o); err != nil {
+	if err := g.db.CopyOrder(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.db.MarkPlaced(ctx, orderID, waybill, nil); err != nil {
+	if err := g.db.Placed(ctx, orderID, waybill, nil, "", "addOrder", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	g.addPath(t, orderID, waybill, path...)

@@ -1,13 +1,13 @@
 //go:build windows
 
-package queue
+package proc
 
 import "golang.org/x/sys/windows"
 
-// processGone reports whether no running process has that id: a queue
+// Gone reports whether no running process has that id: a queue
 // runner killed outright never says goodbye, and waiting for its heartbeat
 // to go stale would hold its printer's jobs meanwhile.
-func processGone(pid int) bool {
+func Gone(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
