@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +50,17 @@ var labelFiles embed.FS
 var labelTemplates = template.Must(template.New("labels").Funcs(template.FuncMap{
 	// digits splits a postcode for its boxes.
 	"digits": func(s string) []string { return strings.Split(s, "") },
+	"stamp":  stamp,
 }).ParseFS(labelFiles, "labels/*.html.tmpl"))
+
+// stampText places one diagonal sandbox stamp: the Chinese line size mm
+// high centred on x, y (mm of the page), the English one below it.
+type stampText struct{ X, Y, Y2, Size, Size2 string }
+
+func stamp(x, y, size float64) stampText {
+	mm := func(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+	return stampText{X: mm(x), Y: mm(y), Y2: mm(y + size*0.65), Size: mm(size), Size2: mm(size * 0.46)}
+}
 
 // chinaTime is UTC+8 without a tz database, which Windows machines may lack.
 var chinaTime = time.FixedZone("CST", 8*3600)

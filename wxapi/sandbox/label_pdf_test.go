@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,7 +50,14 @@ var pageSizeRe = regexp.MustCompile(`Page size:\s+([\d.]+) x ([\d.]+) pts`)
 // reads.
 func printAndScan(t *testing.T, html string, size LabelSize) []string {
 	t.Helper()
-	requireTools(t, "chromium-headless-shell", "pdfinfo", "pdftoppm", "zbarimg")
+	return scanPDF(t, printLabel(t, html, size), 300)
+}
+
+// printLabel prints html to PDF with headless Chromium, checks it is one
+// page of the label size and returns the PDF's path.
+func printLabel(t *testing.T, html string, size LabelSize) string {
+	t.Helper()
+	requireTools(t, "chromium-headless-shell", "pdfinfo")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "label.html")
 	pdf := filepath.Join(dir, "label.pdf")
@@ -85,10 +93,34 @@ func printAndScan(t *testing.T, html string, size LabelSize) []string {
 		}
 	}
 
-	png := filepath.Join(dir, "label")
-	run(t, 60*time.Second, "pdftoppm", "-r", "300", "-png", "-singlefile", pdf, png)
+	return pdf
+}
+
+// scanPDF rasterises a PDF at dpi beside it (as .png) and returns what
+// zbarimg reads.
+func scanPDF(t *testing.T, pdf string, dpi int) []string {
+	t.Helper()
+	requireTools(t, "pdftoppm", "zbarimg")
+	png := strings.TrimSuffix(pdf, ".pdf")
+	run(t, 60*time.Second, "pdftoppm", "-r", strconv.Itoa(dpi), "-png", "-singlefile", pdf, png)
 	out := run(t, 60*time.Second, "zbarimg", "--raw", "-q", png+".png")
 	return strings.Fields(out)
+}
+
+// The sandbox mark's two lines, as pdftotext reads them.
+var sandboxMark = []string{"沙箱 · 不可发货", "SANDBOX · NOT FOR SHIPPING"}
+
+// wantSandboxMark checks that a printed label carries the sandbox mark as
+// text a person reads on the page.
+func wantSandboxMark(t *testing.T, pdf string) {
+	t.Helper()
+	requireTools(t, "pdftotext")
+	text := run(t, 30*time.Second, "pdftotext", "-enc", "UTF-8", pdf, "-")
+	for _, m := range sandboxMark {
+		if !strings.Contains(text, m) {
+			t.Errorf("the printed label lacks the sandbox mark %q; its text:\n%s", m, text)
+		}
+	}
 }
 
 // wantOnly checks that the scanner read something and only the waybill id
@@ -125,7 +157,9 @@ func TestLabelPrintsAndScans(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantOnly(t, printAndScan(t, html, v.size), d.WaybillID)
+				pdf := printLabel(t, html, v.size)
+				wantOnly(t, scanPDF(t, pdf, 300), d.WaybillID)
+				wantSandboxMark(t, pdf)
 			})
 		}
 	}
@@ -135,7 +169,9 @@ func TestLabelPrintsAndScans(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantOnly(t, printAndScan(t, html, LabelSize100x180), ytoOnePart().WaybillID)
+		pdf := printLabel(t, html, LabelSize100x180)
+		wantOnly(t, scanPDF(t, pdf, 300), ytoOnePart().WaybillID)
+		wantSandboxMark(t, pdf)
 	})
 	// The label getOrder serves, with the longest waybill id (TEST…), for
 	// an account set to 76x130 (the 100x180 one is scanned by the cli tests).
@@ -160,6 +196,86 @@ func TestLabelPrintsAndScans(t *testing.T) {
 			wantOnly(t, printAndScan(t, html, size), placed.WaybillID)
 		}
 	})
+}
+
+// envScreenshots names the folder TestSandboxLabelIsMarked writes the
+// README's label pictures to, relative to the module root, as
+// ui.TestScreenshots does for the window: WAYBILLDESK_SCREENSHOTS=docs go
+// test ./wxapi/sandbox -run SandboxLabelIsMarked.
+const envScreenshots = "WAYBILLDESK_SCREENSHOTS"
+
+// TestSandboxLabelIsMarked: a label from the sandbox must never go out on a
+// parcel, so both stocks print 沙箱 · 不可发货 / SANDBOX · NOT FOR SHIPPING,
+// and the mark leaves the codes alone: at the 203 dpi of a thermal printer
+// each part's barcode and QR code read as the waybill id. These are the
+// README's two label pictures.
+func TestSandboxLabelIsMarked(t *testing.T) {
+	for _, tc := range []struct {
+		courier, variant, picture string
+		parts                     [][2]float64 // mm from the top: each part holds a barcode and a QR code
+	}{
+		{"SF", "two-part", "label-sandbox.png", [][2]float64{{0, 120}, {122, 180}}},
+		{"ZTO", "76x130", "label-76x130.png", [][2]float64{{0, 130}}},
+	} {
+		t.Run(tc.courier+"/"+tc.variant, func(t *testing.T) {
+			t.Parallel()
+			var c labelCourier
+			for _, fc := range familyCouriers {
+				if fc.delivery == tc.courier {
+					c = fc
+				}
+			}
+			var v labelVariant
+			for _, lv := range labelVariants {
+				if lv.name == tc.variant {
+					v = lv
+				}
+			}
+			d := familyLabel(c, v)
+			html, err := RenderLabel(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pdf := printLabel(t, html, v.size)
+			wantSandboxMark(t, pdf)
+			for _, part := range tc.parts {
+				got := scanPart(t, pdf, 203, part[0], part[1])
+				want := []string{"CODE-128:" + d.WaybillID, "QR-Code:" + d.WaybillID}
+				if !slices.Equal(got, want) {
+					t.Errorf("the part %g-%g mm reads %q at 203 dpi, want %q", part[0], part[1], got, want)
+				}
+			}
+			if dir := os.Getenv(envScreenshots); dir != "" {
+				if !filepath.IsAbs(dir) {
+					dir = filepath.Join("..", "..", dir) // go test runs in wxapi/sandbox
+				}
+				png := filepath.Join(t.TempDir(), "label")
+				run(t, 60*time.Second, "pdftoppm", "-r", "203", "-png", "-singlefile", pdf, png)
+				b, err := os.ReadFile(png + ".png")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, tc.picture), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// scanPart rasterises the band from topMM to bottomMM of a PDF's page at
+// dpi and returns the symbols zbarimg reads, as "CODE-128:…" and
+// "QR-Code:…", sorted.
+func scanPart(t *testing.T, pdf string, dpi int, topMM, bottomMM float64) []string {
+	t.Helper()
+	requireTools(t, "pdftoppm", "zbarimg")
+	px := func(mm float64) string { return strconv.Itoa(int(mm * float64(dpi) / 25.4)) }
+	png := filepath.Join(t.TempDir(), "part")
+	run(t, 60*time.Second, "pdftoppm", "-r", strconv.Itoa(dpi), "-y", px(topMM), "-H", px(bottomMM-topMM), "-W", "100000",
+		"-png", "-singlefile", pdf, png)
+	got := strings.Fields(run(t, 60*time.Second, "zbarimg", "-q", png+".png"))
+	slices.Sort(got)
+	return got
 }
 
 var clippedRe = regexp.MustCompile(`data-clipped="([^"]*)"`)

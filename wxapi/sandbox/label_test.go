@@ -228,9 +228,20 @@ func checkLabelHTML(t *testing.T, html string, d LabelData) {
 			want = 3
 		}
 	}
-	if c := strings.Count(html, "<svg"); c != want {
-		t.Errorf("label has %d SVGs, want %d", c, want)
+	if c := codeSVGs(html); c != want {
+		t.Errorf("label has %d barcode and QR SVGs, want %d", c, want)
 	}
+	// The sandbox mark: the band and one stamp, on every label it serves.
+	if !strings.Contains(html, `<div class="sbx-band"><span>沙箱 · 不可发货</span><span>SANDBOX · NOT FOR SHIPPING</span></div>`) ||
+		strings.Count(html, `<svg class="sbx-stamp"`) != 1 {
+		t.Errorf("label lacks the sandbox mark")
+	}
+}
+
+// codeSVGs counts the SVGs that are codes (barcodes, QR codes), not the
+// sandbox stamp.
+func codeSVGs(html string) int {
+	return strings.Count(html, "<svg") - strings.Count(html, `<svg class="sbx-stamp"`)
 }
 
 func TestOnePartLandline(t *testing.T) {
@@ -238,7 +249,7 @@ func TestOnePartLandline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(one, "收件人联") || strings.Count(one, "<svg") != 2 {
+	if strings.Contains(one, "收件人联") || codeSVGs(one) != 2 {
 		t.Errorf("one-part label has a customer copy")
 	}
 	if !strings.Contains(one, "010-****5678") || strings.Contains(one, "62345678") {
