@@ -65,6 +65,9 @@ func (f *sandboxFlags) bind(fs *flag.FlagSet, e *env) {
 	fs.Float64Var(&o.Faults.HTTP500Rate, "http500-rate", 0, "share of calls (0 to 1) answered HTTP 500 without doing anything")
 	fs.Float64Var(&o.Faults.DropAfterCommitRate, "drop-after-commit-rate", 0,
 		"share of calls (0 to 1) carried out and stored, then the connection closed without an answer")
+	fs.Float64Var(&o.Faults.UnknownAfterCommitRate, "unknown-after-commit-rate", 0,
+		"share of addOrder calls (0 to 1) carried out and stored, then answered errcode 9909001 as WeChat once did")
+	fs.DurationVar(&o.Faults.AddOrderLatency, "addorder-latency", 0, "extra delay before each addOrder is carried out (a slow courier), e.g. 5s")
 	fs.DurationVar(&o.Faults.TokenTTL, "token-ttl", 0, "make access tokens stop working after this long although expires_in says 7200s, e.g. 10m")
 	fs.StringVar(&o.Push.URL, "callback", "", "message-push URL that receives add_express_path events as paths change (none by default)")
 	fs.StringVar(&o.Push.Token, "push-token", "", "message-push Token the pushes are signed with (needed with --callback)")

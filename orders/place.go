@@ -71,7 +71,9 @@ type PlaceOptions struct {
 // Place validates the order, stores it as submitting (holding its lease),
 // asks WeChat for a waybill, stores the answer and fetches the label. A
 // validation error writes nothing. When the answer leaves the outcome
-// unknown the order stays submitting and the error wraps ErrUnknownOutcome.
+// unknown the order stays submitting and the error wraps ErrUnknownOutcome;
+// the order is returned with it (and with a refusal), so the caller knows
+// the order_id WeChat was asked about.
 // An order_id already in the history is never sent again: a placed one
 // gives ErrAlreadyInHistory, a submitting one is checked with WeChat
 // (ErrAlreadySubmitted, with the order as it stands after the check).
@@ -81,12 +83,12 @@ func (s *Service) Place(ctx context.Context, req wxapi.AddOrderRequest) (*Order,
 
 // PlaceWith is Place with options.
 func (s *Service) PlaceWith(ctx context.Context, req wxapi.AddOrderRequest, opts PlaceOptions) (*Order, error) {
-	fingerprint := Fingerprint(req)
 	generatedID := strings.TrimSpace(req.OrderID) == ""
 	r, err := s.Prepare(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("place order: %w", err)
 	}
+	fingerprint := fingerprint(r)
 	if generatedID && !opts.Force {
 		same, err := s.db.SubmittingByFingerprint(ctx, fingerprint)
 		if err != nil {
@@ -214,7 +216,8 @@ func (s *Service) addOrderFailed(ctx context.Context, log *slog.Logger, r *wxapi
 		}
 		log.Warn("addOrder outcome unknown", "err", err, "errcode", wxapi.Code(err))
 		s.audit(wctx, "unknown", r.OrderID, fmt.Sprintf("errcode %d: %v", wxapi.Code(err), err))
-		return nil, fmt.Errorf("place order %s: %w: %w", r.OrderID, ErrUnknownOutcome, err)
+		o, _ := s.db.Order(wctx, r.OrderID)
+		return o, fmt.Errorf("place order %s: %w: %w", r.OrderID, ErrUnknownOutcome, err)
 	}
 	msg := we.Msg
 	if we.DeliveryResultMsg != "" {
@@ -231,7 +234,8 @@ func (s *Service) addOrderFailed(ctx context.Context, log *slog.Logger, r *wxapi
 	}
 	log.Info("order refused", "errcode", we.Code)
 	s.audit(wctx, "refused", r.OrderID, fmt.Sprintf("errcode %d", we.Code))
-	return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
+	o, _ := s.db.Order(wctx, r.OrderID)
+	return o, fmt.Errorf("place order %s: %w", r.OrderID, err)
 }
 
 // orderIDUsed settles an addOrder answered 9300522: WeChat has the
@@ -256,17 +260,24 @@ func (s *Service) orderIDUsed(ctx context.Context, log *slog.Logger, r *wxapi.Ad
 			return nil, fmt.Errorf("place order %s: %w (and recording it failed: %v)", r.OrderID, used, merr)
 		}
 		s.audit(wctx, "refused", r.OrderID, fmt.Sprintf("errcode %d", used.Code))
-		return nil, fmt.Errorf("place order %s: %w", r.OrderID, used)
+		o, _ := s.db.Order(wctx, r.OrderID)
+		return o, fmt.Errorf("place order %s: %w", r.OrderID, used)
 	}
 	if _, rerr := s.db.ReleaseLease(wctx, r.OrderID, version, s.owner, s.now()); rerr != nil {
 		log.Warn("lease not released; it expires by itself", "err", rerr)
 	}
-	return nil, fmt.Errorf("place order %s: %w: %w (and getOrder: %v)", r.OrderID, ErrUnknownOutcome, used, err)
+	o, _ := s.db.Order(wctx, r.OrderID)
+	return o, fmt.Errorf("place order %s: %w: %w (and getOrder: %v)", r.OrderID, ErrUnknownOutcome, used, err)
 }
 
-// Fingerprint identifies an order's data whatever its order_id: the hex
-// SHA-256 of its addOrder body as given, without order_id.
-func Fingerprint(req wxapi.AddOrderRequest) string {
+// fingerprint identifies a prepared order's data whatever its order_id:
+// the hex SHA-256 of its addOrder body without the order_id (which Prepare
+// also puts into the buyer's mini-program path).
+func fingerprint(r *wxapi.AddOrderRequest) string {
+	req := *r
+	if req.OrderID != "" {
+		req.Shop.WxaPath = strings.ReplaceAll(req.Shop.WxaPath, req.OrderID, "")
+	}
 	req.OrderID = ""
 	b, err := json.Marshal(req)
 	if err != nil {

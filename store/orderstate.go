@@ -15,15 +15,15 @@ import (
 // still in the state (and version, and lease) the mover read: the row count
 // says who won, and the loser reads the row again instead of overwriting it.
 //
-//	              Create                   Placed (addOrder's answer, or getOrder found it)
-//	   (none) ───────────▶ submitting ─────────────────────────────▶ placed
-//	                        │  ▲   ▲ │                                  │   ▲
-//	               Resend   └──┘   │ │ Refused (a code that means       │   │ Placed: a late answer or a later
-//	      (same order_id,          │ │ "not created") or NotFound        │   │ getOrder wins over a guess
-//	      after getOrder)          │ ▼ (getOrder, lease expired)         │   │
-//	                        Resubmit failed ────────────────────────────┼───┘
-//	                                 │                                  │ Cancelled (cancelOrder, or
-//	                                 └──── Cancelled ──────────────────▶ cancelled    getOrder's order_status 1)
+//	           Create                   Placed (addOrder's answer, or getOrder found it)
+//	(none) ───────────▶ submitting ─────────────────────────────▶ placed
+//	                     │  ▲   ▲ │                                  │   ▲
+//	            Resend   └──┘   │ │ Refused (a code that means       │   │ Placed: a late answer or a later
+//	   (same order_id,          │ │ "not created") or NotFound        │   │ getOrder wins over a guess
+//	   after getOrder)          │ ▼ (getOrder, lease expired)         │   │
+//	                     Resubmit failed ────────────────────────────┼───┘
+//	                              │                                  │ Cancelled (cancelOrder, or
+//	                              └──── Cancelled ──────────────────▶ cancelled    getOrder's order_status 1)
 //
 // submitting: the row is written before addOrder is sent, so a crash loses
 // nothing. While a process waits on addOrder it holds the order's lease

@@ -187,9 +187,22 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("schema version %d is newer than this program knows (%d): update Waybill Desk", have, len(migrations))
 	}
 	for v := have; v < len(migrations); v++ {
+		// The transaction takes the write lock first (_txlock=immediate);
+		// the version is read again under it, because another process
+		// opening the same new history may have migrated meanwhile.
 		tx, err := db.sql.BeginTx(ctx, nil)
 		if err != nil {
 			return err
+		}
+		var now int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&now); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if now > v {
+			tx.Rollback()
+			v = now - 1
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			tx.Rollback()

@@ -264,3 +264,27 @@ func TestLabelsStoredCompactAndExact(t *testing.T) {
 		t.Fatalf("a %d-byte label takes %d bytes on disk", len(b64), stored)
 	}
 }
+
+// TestTwoProgramsOpenANewHistoryAtOnce: a window and a command started
+// together on a history that does not exist yet both migrate it; the second
+// finds the schema done under the write lock instead of failing.
+func TestTwoProgramsOpenANewHistoryAtOnce(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "history.db")
+		errs := make(chan error, 3)
+		for i := 0; i < 3; i++ {
+			go func() {
+				db, err := Open(context.Background(), path)
+				if err == nil {
+					err = db.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < 3; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"waybilldesk/orders"
 	"waybilldesk/wxapi"
@@ -60,8 +61,10 @@ func failureText(err error) string {
 	var we *wxapi.Error
 	var b strings.Builder
 	switch {
+	case errors.Is(err, orders.ErrPending):
+		return pendingText(err)
 	case errors.Is(err, orders.ErrUnknownOutcome):
-		b.WriteString(lang.L("WeChat's answer was lost. The order is kept as submitting and will be checked with WeChat; do not place it again."))
+		b.WriteString(lang.L("WeChat's answer was lost. The order is kept as submitting and is checked with WeChat automatically; tapping Place again checks it too and never sends it twice."))
 		if errors.As(err, &we) {
 			fmt.Fprintf(&b, " (errcode %d %s)", we.Code, wxapi.Message(we.Code))
 		}
@@ -84,6 +87,38 @@ func failureText(err error) string {
 		return lang.L("Cancelled.")
 	}
 	return err.Error()
+}
+
+// pendingText says why an order's outcome is still unknown after a check
+// with WeChat, and when it is checked again.
+func pendingText(err error) string {
+	var pe *orders.PendingError
+	if !errors.As(err, &pe) {
+		return lang.L("WeChat has not confirmed the order yet; it is checked again automatically.")
+	}
+	at := pe.Until.Local().Format("15:04:05")
+	switch {
+	case pe.NotAtWeChat && pe.Owner != "":
+		return lang.L("WeChat does not have the order yet, and the program that sent it is still waiting for the answer (until {{.Time}}).", map[string]any{"Time": at})
+	case pe.NotAtWeChat:
+		return lang.L("WeChat does not have the order yet. The request may still arrive, so it is checked again after {{.Time}}; do not place it under another order number.", map[string]any{"Time": at})
+	case pe.Owner != "":
+		return lang.L("Another window or import is placing this order (until {{.Time}}) and will record the answer.", map[string]any{"Time": at})
+	}
+	return lang.L("WeChat has not confirmed the order yet; it is checked again automatically.")
+}
+
+// checkedText says what a check with WeChat found for an order.
+func checkedText(o *orders.Order) (widget.Importance, string) {
+	switch o.Status {
+	case orders.StatusPlaced:
+		return widget.SuccessImportance, lang.L("WeChat has the order: waybill {{.Waybill}}.", map[string]any{"Waybill": o.WaybillID})
+	case orders.StatusCancelled:
+		return widget.WarningImportance, lang.L("WeChat says waybill {{.Waybill}} is cancelled.", map[string]any{"Waybill": o.WaybillID})
+	case orders.StatusFailed:
+		return widget.WarningImportance, lang.L("WeChat has no such order: it was never placed. It can be placed again under the same order number.")
+	}
+	return widget.WarningImportance, lang.L("WeChat has not confirmed the order yet; it is checked again automatically.")
 }
 
 // advice says what the operator can do about an errcode.

@@ -102,8 +102,11 @@ type NewOrderScreen struct {
 	goodsIndex []int // request detail_list index -> Goods index (blank lines are skipped)
 	busy       bool
 	lastKey    string // the request last placed, to catch a double tap on Place
-	onPlaced   func(*orders.Order)
-	senders    []wxapi.Contact // behind Senders' options
+	// keptOrderID is the order number put into the form after an unknown
+	// outcome: Place then checks that order with WeChat.
+	keptOrderID string
+	onPlaced    func(*orders.Order)
+	senders     []wxapi.Contact // behind Senders' options
 }
 
 // ContactForm is the sender or the receiver block of the order form.
@@ -693,8 +696,7 @@ func (s *NewOrderScreen) request() (wxapi.AddOrderRequest, []problem) {
 
 // placeResult is what placing brings back to the UI thread.
 type placeResult struct {
-	prepared *wxapi.AddOrderRequest // nil when Prepare refused
-	order    *orders.Order
+	order *orders.Order // nil when nothing was written (a field refused)
 }
 
 // place runs when Place is tapped: read the form, stop at fields that
@@ -720,12 +722,12 @@ func (s *NewOrderScreen) place() {
 			lang.L("This order was just placed (waybill {{.Waybill}}). Place another one with the same data?", map[string]any{"Waybill": s.LastOrder.WaybillID}),
 			func(ok bool) {
 				if ok {
-					s.submit(req)
+					s.submit(req, false)
 				}
 			}, s.m.Window)
 		return
 	}
-	s.submit(req)
+	s.submit(req, false)
 }
 
 // requestKey identifies the order data, whatever its order id.
@@ -735,20 +737,19 @@ func requestKey(r wxapi.AddOrderRequest) string {
 	return string(b)
 }
 
-func (s *NewOrderScreen) submit(req wxapi.AddOrderRequest) {
+// submit places the order on a goroutine; force places it even when the
+// same data is still unsettled under another order number.
+func (s *NewOrderScreen) submit(req wxapi.AddOrderRequest, force bool) {
 	s.setBusy(true)
-	s.setMessage(widget.MediumImportance, lang.L("Placing the order…"))
+	msg := lang.L("Placing the order…")
+	if req.OrderID != "" && req.OrderID == s.keptOrderID {
+		msg = lang.L("Already submitted: checking with WeChat…")
+	}
+	s.setMessage(widget.MediumImportance, msg)
 	svc := s.m.s.Orders
 	background(s.m.b, placeTimeout, func(ctx context.Context) (placeResult, error) {
-		// Prepare first: a refused field writes nothing and is shown at the
-		// field; it also fixes the order id, so the id shown after an
-		// unknown outcome is the one WeChat has.
-		prepared, err := svc.Prepare(ctx, req)
-		if err != nil {
-			return placeResult{}, err
-		}
-		o, err := svc.Place(ctx, *prepared)
-		return placeResult{prepared: prepared, order: o}, err
+		o, err := svc.PlaceWith(ctx, req, orders.PlaceOptions{Force: force})
+		return placeResult{order: o}, err
 	}, func(res placeResult, err error) {
 		s.placed(req, res, err)
 	})
@@ -772,34 +773,93 @@ func (s *NewOrderScreen) setBusy(busy bool) {
 // placed shows the outcome of placing.
 func (s *NewOrderScreen) placed(req wxapi.AddOrderRequest, res placeResult, err error) {
 	s.setBusy(false)
-	if res.prepared != nil && s.onPlaced != nil {
-		// Place wrote the order (placed, failed or submitting): the history changed.
+	if res.order != nil && s.onPlaced != nil {
+		// Place wrote or checked the order: the history changed.
 		s.onPlaced(res.order)
 	}
-	if err != nil {
-		var ve *wxapi.ValidationError
-		if errors.As(err, &ve) {
-			s.showValidation(ve)
-			return
+	var ve *wxapi.ValidationError
+	var dup *orders.UnsettledDuplicateError
+	switch {
+	case err == nil:
+		s.showPlaced(req, res.order, "")
+		return
+	case errors.As(err, &ve):
+		s.showValidation(ve)
+		return
+	case errors.As(err, &dup):
+		s.confirmDuplicate(req, dup)
+		return
+	case errors.Is(err, orders.ErrAlreadySubmitted) && res.order != nil && res.order.Status == orders.StatusPlaced:
+		// A second tap after a lost answer: WeChat was asked instead, and
+		// it has the waybill.
+		s.showPlaced(req, res.order, lang.L("Already submitted: checked with WeChat instead of sending it again."))
+		return
+	case errors.Is(err, orders.ErrAlreadySubmitted) && res.order != nil:
+		imp, text := checkedText(res.order)
+		if res.order.Status == orders.StatusSubmitting {
+			text = pendingText(err)
 		}
-		imp, head := widget.DangerImportance, lang.L("Not placed")
-		if errors.Is(err, orders.ErrUnknownOutcome) {
-			// Not a failure: WeChat may have issued the waybill.
-			imp, head = widget.WarningImportance, lang.L("Outcome unknown")
-		}
-		msg := head + ": " + failureText(err)
-		if res.prepared != nil {
-			msg += "\n" + lang.L("Order no.") + " " + res.prepared.OrderID
-		}
-		s.setMessage(imp, msg)
+		s.keepOrderID(res.order.OrderID)
+		s.setMessage(imp, lang.L("Already submitted: checked with WeChat instead of sending it again.")+"\n"+text+
+			"\n"+lang.L("Order no.")+" "+res.order.OrderID)
 		return
 	}
-	o := res.order
+	imp, head := widget.DangerImportance, lang.L("Not placed")
+	if errors.Is(err, orders.ErrUnknownOutcome) {
+		// Not a failure: WeChat may have issued the waybill. The form
+		// keeps the order number, so tapping Place again checks with
+		// WeChat instead of placing a second order.
+		imp, head = widget.WarningImportance, lang.L("Outcome unknown")
+		if res.order != nil {
+			s.keepOrderID(res.order.OrderID)
+		}
+	}
+	msg := head + ": " + failureText(err)
+	if res.order != nil {
+		msg += "\n" + lang.L("Order no.") + " " + res.order.OrderID
+	}
+	s.setMessage(imp, msg)
+}
+
+// keepOrderID puts the order number WeChat was asked about into the form,
+// so the next tap on Place checks that order instead of making another.
+func (s *NewOrderScreen) keepOrderID(id string) {
+	s.keptOrderID = id
+	s.OrderID.SetText(id)
+}
+
+// confirmDuplicate asks before placing data that is still unsettled under
+// another order number: both could get a waybill.
+func (s *NewOrderScreen) confirmDuplicate(req wxapi.AddOrderRequest, dup *orders.UnsettledDuplicateError) {
+	s.setMessage(widget.WarningImportance, lang.L("Not placed: order {{.Order}} with the same data is still waiting for WeChat's answer.",
+		map[string]any{"Order": dup.OrderID}))
+	dialog.ShowConfirm(lang.L("Same order still unsettled"),
+		lang.L("Order {{.Order}} with exactly this data was sent at {{.Time}} and WeChat has not confirmed it yet. Placing it again may give the parcel two waybills: look it up in Orders (Check with WeChat) first. Place a second order anyway?",
+			map[string]any{"Order": dup.OrderID, "Time": dup.Created.Local().Format("15:04:05")}),
+		func(ok bool) {
+			if ok {
+				s.submit(req, true)
+			}
+		}, s.m.Window)
+}
+
+// showPlaced shows a placed order: its waybill, the label, and the print
+// when Print label is on. note, when set, says how it was settled.
+func (s *NewOrderScreen) showPlaced(req wxapi.AddOrderRequest, o *orders.Order, note string) {
 	s.LastOrder = o
 	s.lastKey = requestKey(req)
+	if s.keptOrderID != "" && strings.TrimSpace(s.OrderID.Text) == s.keptOrderID {
+		// The kept number is settled: the next parcel gets a new one.
+		s.OrderID.SetText("")
+	}
+	s.keptOrderID = ""
 	s.rememberSender(req)
-	s.setMessage(widget.SuccessImportance, lang.L("Placed. Waybill {{.Waybill}}", map[string]any{"Waybill": o.WaybillID})+
-		"  ("+lang.L("Order no.")+" "+o.OrderID+")")
+	text := lang.L("Placed. Waybill {{.Waybill}}", map[string]any{"Waybill": o.WaybillID}) +
+		"  (" + lang.L("Order no.") + " " + o.OrderID + ")"
+	if note != "" {
+		text = note + "\n" + text
+	}
+	s.setMessage(widget.SuccessImportance, text)
 	s.CopyWaybill.Show()
 	s.Preview.Show(o)
 	if s.PrintLabel.Checked {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"io"
@@ -364,10 +365,28 @@ func (h *harness) sandboxAdmin(path, body string) {
 	}
 }
 
+// sandboxOrders counts the orders the sandbox platform holds.
+func (h *harness) sandboxOrders() int {
+	h.t.Helper()
+	resp, err := http.Get(h.d.Config.APIBase + "/sandbox/orders")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Orders []json.RawMessage `json:"orders"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		h.t.Fatalf("/sandbox/orders: %v", err)
+	}
+	return len(list.Orders)
+}
+
 // TestLostAnswerIsNeverShownAsFailureOrDuplicated: WeChat stores the order
-// but the answer never arrives. The screen either shows the waybill (the
-// order was reconciled) or says the outcome is unknown and not to place it
-// again; in both cases there is exactly one order in the history.
+// but the answer never arrives. The screen says the outcome is unknown (a
+// warning, not a failure) and keeps the order number in the form; tapping
+// Place again checks with WeChat instead of sending a second order, and
+// shows the waybill WeChat has. One order in the history, one at WeChat.
 func TestLostAnswerIsNeverShownAsFailureOrDuplicated(t *testing.T) {
 	h := newHarness(t)
 	n := h.m.NewOrder
@@ -376,27 +395,63 @@ func TestLostAnswerIsNeverShownAsFailureOrDuplicated(t *testing.T) {
 	h.place()
 	h.sandboxAdmin("/sandbox/faults", `{"drop-after-commit-rate":0}`)
 	hist := h.history()
-	if len(hist) != 1 {
-		t.Fatalf("history has %d orders after one lost answer: %+v", len(hist), hist)
+	if len(hist) != 1 || hist[0].Status != orders.StatusSubmitting {
+		t.Fatalf("history after one lost answer: %+v", hist)
 	}
-	switch o := hist[0]; {
-	case n.Message.Importance == widget.SuccessImportance:
-		if o.Status != orders.StatusPlaced || !strings.Contains(n.Message.Text, o.WaybillID) {
-			t.Errorf("success shown (%q) but the order is %s/%s", n.Message.Text, o.Status, o.WaybillID)
-		}
-	case o.Status == orders.StatusSubmitting:
-		if n.Message.Importance != widget.WarningImportance || !strings.HasPrefix(n.Message.Text, "结果未知") {
-			t.Errorf("unknown outcome shown as %q (importance %v), want a warning, not a failure", n.Message.Text, n.Message.Importance)
-		}
-		for _, w := range []string{"请不要重复下单", o.OrderID} {
-			if !strings.Contains(n.Message.Text, w) {
-				t.Errorf("unknown outcome message %q lacks %q", n.Message.Text, w)
-			}
-		}
-	default:
-		t.Errorf("order %s is %s, message %q (importance %v)", o.OrderID, o.Status, n.Message.Text, n.Message.Importance)
+	o := hist[0]
+	if n.Message.Importance != widget.WarningImportance || !strings.HasPrefix(n.Message.Text, "结果未知") {
+		t.Errorf("unknown outcome shown as %q (importance %v), want a warning, not a failure", n.Message.Text, n.Message.Importance)
 	}
-	t.Logf("outcome: %s", n.Message.Text)
+	for _, w := range []string{"绝不会重复下单", o.OrderID} {
+		if !strings.Contains(n.Message.Text, w) {
+			t.Errorf("unknown outcome message %q lacks %q", n.Message.Text, w)
+		}
+	}
+	if n.OrderID.Text != o.OrderID {
+		t.Errorf("the form's order number is %q, want the one WeChat was asked about (%s)", n.OrderID.Text, o.OrderID)
+	}
+
+	// The operator taps Place again.
+	h.place()
+	hist = h.history()
+	if len(hist) != 1 || hist[0].Status != orders.StatusPlaced || hist[0].WaybillID == "" {
+		t.Fatalf("history after the second tap: %+v", hist)
+	}
+	if got := h.sandboxOrders(); got != 1 {
+		t.Errorf("WeChat holds %d orders after two taps, want 1", got)
+	}
+	if n.Message.Importance != widget.SuccessImportance || !strings.Contains(n.Message.Text, "已提交过：已向微信核实，没有重复下单") ||
+		!strings.Contains(n.Message.Text, hist[0].WaybillID) {
+		t.Errorf("second tap shows %q (importance %v)", n.Message.Text, n.Message.Importance)
+	}
+	if n.OrderID.Text != "" {
+		t.Errorf("the settled order number %q stays in the form for the next parcel", n.OrderID.Text)
+	}
+}
+
+// TestCheckWithWeChatSettlesAnUnknownOrder: the order detail's 向微信核实
+// asks WeChat about an order whose answer was lost and shows the waybill.
+func TestCheckWithWeChatSettlesAnUnknownOrder(t *testing.T) {
+	h := newHarness(t)
+	h.sandboxAdmin("/sandbox/faults", `{"drop-after-commit-rate":1}`)
+	h.fillOrder(order{courier: "YTO", receiver: "周八", receiverMobile: "13600003333", weight: "1", goods: "杯子"})
+	h.place()
+	h.sandboxAdmin("/sandbox/faults", `{"drop-after-commit-rate":0}`)
+	l := h.m.Orders
+	h.m.Tabs.SelectIndex(1)
+	h.waitFor("the submitting order listed", func() bool { return rowsShowing(h, "周八") == 1 })
+	l.List.Select(0)
+	h.waitFor("the detail", func() bool { return l.order != nil && l.CheckWeChat != nil && !l.CheckWeChat.Disabled() })
+	if l.order.Status != orders.StatusSubmitting || !showsText(l.List, "提交中") {
+		t.Fatalf("listed as %s: %q", l.order.Status, texts(l.List))
+	}
+	test.Tap(l.CheckWeChat)
+	h.waitFor("the check's answer", func() bool { return strings.Contains(l.ActionMsg.Text, "微信已有此订单") })
+	o := h.history()[0]
+	if o.Status != orders.StatusPlaced || !strings.Contains(l.ActionMsg.Text, o.WaybillID) || l.ActionMsg.Importance != widget.SuccessImportance {
+		t.Fatalf("after the check: %s %s, message %q", o.Status, o.WaybillID, l.ActionMsg.Text)
+	}
+	h.waitFor("the row shows placed", func() bool { return showsText(l.List, "已下单") })
 }
 
 // TestEmptyQuotaIsExplained: a franchise account with no labels left is

@@ -112,6 +112,10 @@ type OrderListScreen struct {
 	Reprint     *widget.Button
 	CancelOrder *widget.Button
 	CopyWaybill *widget.Button
+	// CheckWeChat (向微信核实) asks WeChat what it holds for the order: it
+	// settles an order whose outcome is unknown, and finds a waybill or a
+	// cancellation the history missed.
+	CheckWeChat *widget.Button
 	// ActionMsg tells the outcome of the last action of the pane.
 	ActionMsg *widget.Label
 	// Export saves what the search and filters show (every page, not only
@@ -684,10 +688,11 @@ func (s *OrderListScreen) buildDetail() {
 			s.say(widget.MediumImportance, lang.L("Copied")+" "+s.order.WaybillID)
 		}
 	})
+	s.CheckWeChat = widget.NewButtonWithIcon(lang.L("Check with WeChat"), theme.SearchIcon(), s.checkWeChat)
 	s.ActionMsg = widget.NewLabel("")
 	s.ActionMsg.Wrapping = fyne.TextWrapWord
 	s.ActionMsg.Hide()
-	s.actions = container.NewVBox(container.NewGridWithColumns(3, s.Reprint, s.CancelOrder, s.CopyWaybill), s.ActionMsg)
+	s.actions = container.NewVBox(container.NewGridWithColumns(2, s.Reprint, s.CancelOrder, s.CopyWaybill, s.CheckWeChat), s.ActionMsg)
 	// The preview's own copy button is the one above, beside Reprint.
 	s.Preview.CopyWaybill.Hide()
 	s.DetailTabs = container.NewAppTabs(
@@ -717,6 +722,11 @@ func (s *OrderListScreen) updateActions() {
 		s.CopyWaybill.Enable()
 	} else {
 		s.CopyWaybill.Disable()
+	}
+	if o != nil && o.Status != orders.StatusCancelled && !s.busy {
+		s.CheckWeChat.Enable()
+	} else {
+		s.CheckWeChat.Disable()
 	}
 }
 
@@ -935,6 +945,24 @@ func (s *OrderListScreen) track() {
 	})
 }
 
+// checkWeChat asks WeChat what it holds for the order shown.
+func (s *OrderListScreen) checkWeChat() {
+	svc := s.m.s.Orders
+	s.orderAction(lang.L("Checking with WeChat…"), wechatTimeout, func(ctx context.Context, id string) (*orders.Order, error) {
+		return svc.Check(ctx, id)
+	}, func(o *orders.Order, err error) {
+		switch {
+		case errors.Is(err, orders.ErrPending):
+			s.say(widget.WarningImportance, pendingText(err))
+		case err != nil:
+			s.say(widget.DangerImportance, lang.L("Not checked")+": "+failureText(err))
+		default:
+			s.say(checkedText(o))
+		}
+		s.Refresh()
+	})
+}
+
 // reprint prints the label again on the printer of its last job.
 func (s *OrderListScreen) reprint() {
 	q := s.m.s.Printing
@@ -1036,6 +1064,8 @@ func (s *OrderListScreen) follow() {
 		switch {
 		case errors.Is(err, orders.ErrNoBuyer):
 			s.say(widget.DangerImportance, lang.L("Not notified: the order has no buyer openid (it was not placed from the mini program)."))
+		case errors.Is(err, orders.ErrNoTransID):
+			s.say(widget.DangerImportance, lang.L("Not notified: the order has no WeChat Pay transaction id (trans_id), which WeChat needs to tell the buyer."))
 		case err != nil:
 			s.say(widget.DangerImportance, lang.L("Not notified")+": "+failureText(err))
 		default:

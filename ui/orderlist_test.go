@@ -173,6 +173,7 @@ func TestOrderDetailTimelineJobsNoticeAndActions(t *testing.T) {
 	}
 	req := h.request("张三", "13812345678")
 	req.OpenID = "oBUYER000000000000000000001"
+	req.TransID = "4200001234202503140000000001"
 	kept, err := h.d.Orders.Place(h.ctx, req)
 	if err != nil {
 		t.Fatal(err)

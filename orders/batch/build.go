@@ -144,6 +144,8 @@ func (b *builder) build(rec record) *draft {
 	}
 	req.OpenID = r.text(FieldOpenID)
 	r.from("openid", FieldOpenID)
+	req.TransID = r.text(FieldTransID)
+	r.from("trans_id", FieldTransID)
 	if b.dflt.Sender != nil {
 		req.Sender = *b.dflt.Sender
 	}

@@ -37,6 +37,7 @@ const (
 	FieldBizID          Field = "biz_id"
 	FieldPickupTime     Field = "pickup_time"
 	FieldOpenID         Field = "openid"
+	FieldTransID        Field = "trans_id"
 )
 
 // fieldSpec is a field with the headers that name it in shop exports, in
@@ -86,6 +87,9 @@ var fieldSpecs = []fieldSpec{
 	{FieldBizID, []string{"biz_id", "月结账号", "快递账号", "客户编码"}},
 	{FieldPickupTime, []string{"pickup_time", "预约取件时间", "期望取件时间", "取件时间"}},
 	{FieldOpenID, []string{"openid", "买家openid"}},
+	// WeChat Pay's transaction id, which buyer notices need; shop exports
+	// call it 支付单号 or 微信支付单号 (交易单号 / 交易号 also mean it there).
+	{FieldTransID, []string{"trans_id", "微信支付单号", "支付单号", "支付交易号", "交易单号", "微信交易号"}},
 }
 
 // TemplateFields are the columns of our own template, in template order.

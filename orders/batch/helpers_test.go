@@ -41,8 +41,8 @@ type env struct {
 	answer atomic.Pointer[func(n int32) int]
 	// getBusy answers every getOrder with -1: WeChat cannot be asked.
 	getBusy atomic.Bool
-	mu     sync.Mutex
-	sent   map[string]int // order_id -> addOrder calls that reached the sandbox
+	mu      sync.Mutex
+	sent    map[string]int // order_id -> addOrder calls that reached the sandbox
 }
 
 func newEnv(t *testing.T) *env {

@@ -237,3 +237,21 @@ func TestPreviewXLSXNumbersAndDates(t *testing.T) {
 	check(2, "C", "scientific notation")
 	check(3, "F", "not a date")
 }
+
+// TestBuyerColumnsReachTheOrder: the buyer's openid and WeChat Pay
+// transaction id columns travel with the order, so its buyer notice can be
+// registered (follow_waybill needs both).
+func TestBuyerColumnsReachTheOrder(t *testing.T) {
+	e := newEnv(t)
+	recs := [][]string{
+		{"order_id", "receiver_name", "receiver_mobile", "receiver_province", "receiver_city", "receiver_area", "receiver_address", "goods_name", "买家openid", "微信支付单号"},
+		{"BUY-1", "王五", "13500000000", "浙江省", "杭州市", "西湖区", "文三路1号", "茶叶", "oBUYER01", "4200001234202503140000000001"},
+	}
+	p := preview(t, e.importer(t, nil), "buyers.csv", csvBytes(t, recs))
+	if p.Invalid() != 0 {
+		t.Fatalf("rows %+v", p.Rows)
+	}
+	if r := p.Rows[0].Request; r.OpenID != "oBUYER01" || r.TransID != "4200001234202503140000000001" {
+		t.Fatalf("openid %q trans_id %q", r.OpenID, r.TransID)
+	}
+}

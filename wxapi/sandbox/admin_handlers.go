@@ -46,7 +46,7 @@ func (s *Sandbox) adminRoutes() http.Handler {
 // adminEndpoints documents the admin paths (GET /sandbox/).
 var adminEndpoints = []string{
 	"GET  /sandbox/faults       current fault settings",
-	`POST /sandbox/faults       change some: {"latency":"80ms","error-rate":0.05,"http500-rate":0.02,"drop-after-commit-rate":0.05,"token-ttl":"10m"}`,
+	`POST /sandbox/faults       change some: {"latency":"80ms","error-rate":0.05,"http500-rate":0.02,"drop-after-commit-rate":0.05,"unknown-after-commit-rate":0.05,"addorder-latency":"5s","token-ttl":"10m"}`,
 	`POST /sandbox/quota        set a label stock: {"delivery_id":"YTO","biz_id":"SANDBOX_YTO","quota_num":0}`,
 	"GET  /sandbox/orders       every order the sandbox holds, with its state",
 	"GET  /sandbox/clock        the sandbox time and speed",

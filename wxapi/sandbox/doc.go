@@ -41,8 +41,9 @@
 //
 // # Faults and administration
 //
-// Options.Faults (the --latency, --error-rate, --http500-rate,
-// --drop-after-commit-rate and --token-ttl switches) are injected into
+// Options.Faults (the --latency, --addorder-latency, --error-rate,
+// --http500-rate, --drop-after-commit-rate, --unknown-after-commit-rate and
+// --token-ttl switches) are injected into
 // WeChat's paths only, with dice seeded by Options.Seed. The admin paths
 // under /sandbox/ answer plain JSON and are never faulted:
 //

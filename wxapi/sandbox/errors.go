@@ -39,6 +39,7 @@ const (
 	codeNoticeUpdates   = 9300560
 	codeArgError        = 930561
 	codeOrderNotExist   = 930563
+	codeTransient       = 9909001 // seen once for an order WeChat had created
 
 	// 手机号物流消息推送 (seed 003): userquery and pathnotify.
 	codeCourierBadArgs      = 40097  // 参数错误
@@ -52,6 +53,7 @@ const (
 // so logs and screenshots of the sandbox read like the real thing.
 var errMessages = map[int]string{
 	codeSystemError:     "system error",
+	codeTransient:       "system error, please query the order before retrying",
 	codeInvalidCred:     "invalid credential, access_token is invalid or not latest",
 	codeBadGrantType:    "invalid grant_type",
 	codeInvalidOpenID:   "invalid openid",

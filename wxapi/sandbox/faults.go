@@ -30,6 +30,15 @@ type Faults struct {
 	// committed (an addOrder stores its order) after which the connection
 	// is closed without an answer: the client cannot know what happened.
 	DropAfterCommitRate float64
+	// UnknownAfterCommitRate is the share of addOrder calls that are
+	// carried out and committed, then answered errcode 9909001, the
+	// transient failure WeChat was seen to answer for an order it had
+	// created.
+	UnknownAfterCommitRate float64
+	// AddOrderLatency delays each addOrder before it is carried out (on top
+	// of Latency): a courier system slow to issue the waybill, so an order
+	// is created only at the end of a long wait.
+	AddOrderLatency time.Duration
 	// TokenTTL, when set, makes access tokens issued from then on stop
 	// working after this long although their expires_in announces the full
 	// lifetime, so a client meets 42001 before it planned to refresh.
@@ -43,6 +52,8 @@ const (
 	faultErrorRate       = "error-rate"
 	faultHTTP500Rate     = "http500-rate"
 	faultDropAfterCommit = "drop-after-commit-rate"
+	faultUnknownAfter    = "unknown-after-commit-rate"
+	faultAddOrderLatency = "addorder-latency"
 	faultTokenTTL        = "token-ttl"
 )
 
@@ -56,13 +67,17 @@ func (f Faults) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{faultErrorRate, f.ErrorRate}, {faultHTTP500Rate, f.HTTP500Rate}, {faultDropAfterCommit, f.DropAfterCommitRate}} {
+	}{{faultErrorRate, f.ErrorRate}, {faultHTTP500Rate, f.HTTP500Rate}, {faultDropAfterCommit, f.DropAfterCommitRate},
+		{faultUnknownAfter, f.UnknownAfterCommitRate}} {
 		if math.IsNaN(r.v) || r.v < 0 || r.v > 1 {
 			errs = append(errs, fmt.Errorf("%s is %g, must be between 0 and 1", r.name, r.v))
 		}
 	}
 	if f.Latency < 0 || f.Latency > maxLatency {
 		errs = append(errs, fmt.Errorf("%s is %v, must be between 0 and %v", faultLatency, f.Latency, maxLatency))
+	}
+	if f.AddOrderLatency < 0 || f.AddOrderLatency > maxLatency {
+		errs = append(errs, fmt.Errorf("%s is %v, must be between 0 and %v", faultAddOrderLatency, f.AddOrderLatency, maxLatency))
 	}
 	if f.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("%s is %v, must not be negative", faultTokenTTL, f.TokenTTL))
@@ -78,6 +93,8 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		faultErrorRate:       f.ErrorRate,
 		faultHTTP500Rate:     f.HTTP500Rate,
 		faultDropAfterCommit: f.DropAfterCommitRate,
+		faultUnknownAfter:    f.UnknownAfterCommitRate,
+		faultAddOrderLatency: f.AddOrderLatency.String(),
 		faultTokenTTL:        f.TokenTTL.String(),
 	})
 }
@@ -117,9 +134,13 @@ func (f *Faults) set(name string, raw json.RawMessage) error {
 		err = json.Unmarshal(raw, &f.HTTP500Rate)
 	case faultDropAfterCommit:
 		err = json.Unmarshal(raw, &f.DropAfterCommitRate)
+	case faultUnknownAfter:
+		err = json.Unmarshal(raw, &f.UnknownAfterCommitRate)
+	case faultAddOrderLatency:
+		f.AddOrderLatency, err = jsonDuration(raw)
 	default:
-		return fmt.Errorf("faults: unknown setting %q (known: %s, %s, %s, %s, %s)", name,
-			faultLatency, faultErrorRate, faultHTTP500Rate, faultDropAfterCommit, faultTokenTTL)
+		return fmt.Errorf("faults: unknown setting %q (known: %s, %s, %s, %s, %s, %s, %s)", name,
+			faultLatency, faultErrorRate, faultHTTP500Rate, faultDropAfterCommit, faultUnknownAfter, faultAddOrderLatency, faultTokenTTL)
 	}
 	if err != nil {
 		return fmt.Errorf("faults: %s: %w", name, err)

@@ -4,16 +4,23 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"waybilldesk/wxapi"
 )
 
 // injectFaults puts the live fault settings in front of WeChat's paths:
-// first the latency, then at most one of HTTP 500, errcode -1 or a
-// connection dropped after the call committed.
+// first the latency (and an addOrder's own), then at most one of HTTP 500,
+// errcode -1, a connection dropped after the call committed, or (for
+// addOrder) errcode 9909001 after it committed.
 func (s *Sandbox) injectFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f := s.faults.get()
-		if f.Latency > 0 {
-			t := time.NewTimer(f.Latency)
+		wait := f.Latency
+		if r.URL.Path == wxapi.PathAddOrder {
+			wait += f.AddOrderLatency
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
 			case <-r.Context().Done():
@@ -36,6 +43,10 @@ func (s *Sandbox) injectFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(&discardWriter{h: http.Header{}}, r)
 			s.log.Debug("sandbox fault: connection dropped after commit", "path", r.URL.Path)
 			dropConnection(w)
+		case r.URL.Path == wxapi.PathAddOrder && s.faults.roll(f.UnknownAfterCommitRate):
+			next.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+			s.log.Debug("sandbox fault: errcode 9909001 after commit", "path", r.URL.Path)
+			writeJSON(w, errorReply(wxErr(codeTransient), newRID(s.wall())))
 		default:
 			next.ServeHTTP(w, r)
 		}

@@ -24,12 +24,13 @@ func (h *harness) setFaults(body string) Faults {
 }
 
 func TestFaultsJSON(t *testing.T) {
-	f := Faults{Latency: 80 * time.Millisecond, ErrorRate: 0.05, HTTP500Rate: 0.02, DropAfterCommitRate: 0.05, TokenTTL: 10 * time.Minute}
+	f := Faults{Latency: 80 * time.Millisecond, ErrorRate: 0.05, HTTP500Rate: 0.02, DropAfterCommitRate: 0.05, TokenTTL: 10 * time.Minute,
+		UnknownAfterCommitRate: 0.01, AddOrderLatency: 5 * time.Second}
 	raw, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"drop-after-commit-rate":0.05,"error-rate":0.05,"http500-rate":0.02,"latency":"80ms","token-ttl":"10m0s"}`
+	want := `{"addorder-latency":"5s","drop-after-commit-rate":0.05,"error-rate":0.05,"http500-rate":0.02,"latency":"80ms","token-ttl":"10m0s","unknown-after-commit-rate":0.01}`
 	if string(raw) != want {
 		t.Errorf("JSON %s, want %s", raw, want)
 	}
@@ -46,7 +47,8 @@ func TestFaultsJSON(t *testing.T) {
 			t.Errorf("%s accepted", bad)
 		}
 	}
-	for _, bad := range []Faults{{ErrorRate: 1.5}, {HTTP500Rate: -0.1}, {Latency: -time.Second}, {Latency: time.Minute}, {TokenTTL: -1}} {
+	for _, bad := range []Faults{{ErrorRate: 1.5}, {HTTP500Rate: -0.1}, {Latency: -time.Second}, {Latency: time.Minute}, {TokenTTL: -1},
+		{UnknownAfterCommitRate: 2}, {AddOrderLatency: time.Hour}} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v validated", bad)
 		}
@@ -172,6 +174,60 @@ func TestFaultDropAfterCommit(t *testing.T) {
 	_, err = h.client.AddOrder(ctx, sampleOrder("DROP-1", "ZTO", "SANDBOX_ZTO", 0, "标准快件"))
 	if wxapi.Code(err) != wxapi.CodeOrderRepeated {
 		t.Errorf("retrying the dropped addOrder: %v, want 9300522", err)
+	}
+}
+
+// 9909001 after a commit: WeChat stored the order and answered a
+// transient failure, as it once did; getOrder finds the waybill.
+func TestFaultUnknownAfterCommit(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	if _, err := h.client.GetAllDelivery(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.setFaults(`{"unknown-after-commit-rate":1}`)
+	_, err := h.client.AddOrder(ctx, sampleOrder("UNK-1", "ZTO", "SANDBOX_ZTO", 0, "标准快件"))
+	if wxapi.Code(err) != wxapi.CodeTransient {
+		t.Fatalf("AddOrder under unknown-after-commit-rate 1: %v, want errcode 9909001", err)
+	}
+	h.setFaults(`{"unknown-after-commit-rate":0}`)
+	o, ok := h.orders()["UNK-1"]
+	if !ok || o.WaybillID == "" {
+		t.Fatalf("the order answered 9909001 was not stored: %+v", o)
+	}
+	_, err = h.client.AddOrder(ctx, sampleOrder("UNK-1", "ZTO", "SANDBOX_ZTO", 0, "标准快件"))
+	if wxapi.Code(err) != wxapi.CodeOrderRepeated {
+		t.Errorf("retry after 9909001: %v, want 9300522 as WeChat answered", err)
+	}
+}
+
+// addorder-latency holds an addOrder before it is carried out: while it
+// waits, getOrder does not know the order; after, it does.
+func TestFaultAddOrderLatency(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	if _, err := h.client.GetAllDelivery(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.setFaults(`{"addorder-latency":"600ms"}`)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := h.client.AddOrder(ctx, sampleOrder("SLOW-1", "ZTO", "SANDBOX_ZTO", 0, "标准快件"))
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if _, err := h.client.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: "SLOW-1", DeliveryID: "ZTO"}); wxapi.Code(err) != wxapi.CodeOrderNotFound && wxapi.Code(err) != wxapi.CodeInvalidWaybill {
+		t.Errorf("getOrder while the addOrder waits: %v, want no such order", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 600*time.Millisecond {
+		t.Errorf("addOrder took %v under a 600ms addorder-latency", d)
+	}
+	if _, ok := h.orders()["SLOW-1"]; !ok {
+		t.Error("the slow order was not stored")
 	}
 }
 
