@@ -223,3 +223,72 @@ func (p *sandboxProcess) setFaults(t *testing.T, body string) {
 	t.Helper()
 	p.admin(t, http.MethodPost, "/sandbox/faults", body, nil)
 }
+
+// TestSandboxAndRealHistoriesAreApart: a shop tries order SHOP-1 in the
+// sandbox, then enters credentials and places SHOP-1 for real. The real
+// order reaches WeChat once and the real history shows WeChat's waybill;
+// each history lists only its own orders, also when the real one is named
+// with --db in sandbox mode; the printer set up in the sandbox is there
+// for real.
+func TestSandboxAndRealHistoriesAreApart(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HOME", home)
+	order := examplePath(t)
+	sandboxed := []string{"--sandbox"}
+	if _, errOut, code := run(t, append(sandboxed, "printers", "add", "--name", "打包台", "--kind", "pdf", "--address", filepath.Join(home, "labels"))...); code != 0 {
+		t.Fatalf("printers add: %s", errOut)
+	}
+	out, errOut, code := run(t, append(sandboxed, "order", "place", "--file", order, "--order-id", "SHOP-1")...)
+	if code != 0 {
+		t.Fatalf("sandbox place: %s", errOut)
+	}
+	sandboxWaybill := regexp.MustCompile(`waybill_id (\S+)`).FindStringSubmatch(out)[1]
+
+	// "WeChat" for the real run: a platform of its own with the shop's AppID.
+	wechat := startSandbox(t, "--appid", "wx5e1f2a3b4c5d6e7f", "--secret", "real-secret", "--seed", "4242")
+	real := []string{"--api-base", wechat.url, "--appid", "wx5e1f2a3b4c5d6e7f", "--secret", "real-secret"}
+	out, errOut, code = run(t, append(real, "order", "place", "--file", order, "--order-id", "SHOP-1")...)
+	if code != 0 {
+		t.Fatalf("real place of SHOP-1 after the sandbox's: exit %d\n%s%s", code, out, errOut)
+	}
+	realWaybill := regexp.MustCompile(`waybill_id (\S+)`).FindStringSubmatch(out)[1]
+	platform := wechat.orders(t)
+	if len(platform) != 1 || platform["SHOP-1"].WaybillID != realWaybill || realWaybill == sandboxWaybill {
+		t.Fatalf("WeChat holds %+v; the real run printed %s, the sandbox's was %s", platform, realWaybill, sandboxWaybill)
+	}
+
+	list := func(args ...string) []orderJSON {
+		t.Helper()
+		out, errOut, code := run(t, append(append([]string{"--json"}, args...), "order", "list")...)
+		if code != 0 {
+			t.Fatalf("order list %v: %s", args, errOut)
+		}
+		var l []orderJSON
+		if err := json.Unmarshal([]byte(out), &l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	if l := list(real...); len(l) != 1 || l[0].WaybillID != realWaybill || l[0].Status != "placed" {
+		t.Fatalf("the real history lists %+v", l)
+	}
+	if l := list(sandboxed...); len(l) != 1 || l[0].WaybillID != sandboxWaybill {
+		t.Fatalf("the sandbox history lists %+v", l)
+	}
+	dir := filepath.Join(home, "waybilldesk")
+	for _, f := range []string{"history.db", "history-sandbox.db"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// The real history named with --db in sandbox mode: the sandbox's
+	// orders are the ones beside it, never the real ones.
+	if l := list("--sandbox", "--db", filepath.Join(dir, "history.db")); len(l) != 1 || l[0].WaybillID != sandboxWaybill {
+		t.Fatalf("--sandbox --db history.db lists %+v", l)
+	}
+	// The printer set up while trying the sandbox is there for real.
+	if out, _, _ := run(t, append(real, "printers", "list")...); !strings.Contains(out, "打包台") {
+		t.Fatalf("real printers: %s", out)
+	}
+}

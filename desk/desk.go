@@ -98,8 +98,14 @@ type Desk struct {
 	// SecretErr says why the AppSecret of the stored AppID could not be
 	// read (no keyring, none stored): the desk then runs on the sandbox.
 	SecretErr error
-	sandbox   *sandbox.Sandbox
-	push      pushes
+	// Platform is what this desk's orders are placed on (store.PlatformSandbox
+	// or store.WeChatPlatform(AppID)); DB belongs to it.
+	Platform string
+	// main is the history the settings live in; DB is the same file unless
+	// the platform keeps its orders in a history of its own.
+	main    *store.DB
+	sandbox *sandbox.Sandbox
+	push    pushes
 }
 
 // Open opens the history (taking the day's backup of it, see BackupDays)
@@ -110,7 +116,8 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.DBPath == "" {
+	explicit := cfg.DBPath != ""
+	if !explicit {
 		p, err := DefaultDBPath()
 		if err != nil {
 			return nil, err
@@ -128,37 +135,43 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	} else if p != "" {
 		cfg.Logger.Info("daily backup written", "file", p)
 	}
-	d := &Desk{DB: db, Settings: settings.New(db)}
+	d := &Desk{DB: db, main: db, Settings: settings.New(db)}
 	cfg = d.applySettings(ctx, cfg)
 	if cfg.SandboxMode() {
 		cfg.Sandbox = true
 		if cfg.AppID == "" || cfg.Secret == "" {
 			cfg.AppID, cfg.Secret = sandbox.DefaultAppID, sandbox.DefaultSecret
 		}
-		if cfg.APIBase == "" {
-			sb, err := sandbox.Open(ctx, sandbox.Options{
-				DBPath: SandboxDBPath(cfg.DBPath), AppID: cfg.AppID, Secret: cfg.Secret, Speed: cfg.SandboxSpeed,
-				Push: d.sandboxPush(ctx, cfg), Logger: cfg.Logger.With("part", "sandbox")})
-			if err != nil {
-				db.Close()
-				return nil, fmt.Errorf("start sandbox: %w", err)
-			}
-			url, err := sb.Start("127.0.0.1:0")
-			if err != nil {
-				sb.Close()
-				db.Close()
-				return nil, fmt.Errorf("start sandbox: %w", err)
-			}
-			d.sandbox, cfg.APIBase = sb, url
+	}
+	// Sandbox and real orders never share a history: each platform has
+	// its own, and a history claimed by one is refused to the other.
+	if err := d.openHistory(ctx, cfg, explicit); err != nil {
+		d.closeHistories()
+		return nil, err
+	}
+	if cfg.Sandbox && cfg.APIBase == "" {
+		sb, err := sandbox.Open(ctx, sandbox.Options{
+			DBPath: SandboxDBPath(cfg.DBPath), AppID: cfg.AppID, Secret: cfg.Secret, Speed: cfg.SandboxSpeed,
+			Push: d.sandboxPush(ctx, cfg), Logger: cfg.Logger.With("part", "sandbox")})
+		if err != nil {
+			d.closeHistories()
+			return nil, fmt.Errorf("start sandbox: %w", err)
 		}
+		url, err := sb.Start("127.0.0.1:0")
+		if err != nil {
+			sb.Close()
+			d.closeHistories()
+			return nil, fmt.Errorf("start sandbox: %w", err)
+		}
+		d.sandbox, cfg.APIBase = sb, url
 	}
 	d.Config = cfg
 	d.API = wxapi.New(wxapi.Options{BaseURL: cfg.APIBase, AppID: cfg.AppID, Secret: cfg.Secret,
 		TokenMode: wxapi.TokenMode(cfg.TokenMode), Logger: cfg.Logger.With("part", "wxapi")})
-	d.Orders = orders.New(db, d.API, orders.Options{Logger: cfg.Logger.With("part", "orders")})
+	d.Orders = orders.New(d.DB, d.API, orders.Options{Logger: cfg.Logger.With("part", "orders")})
 	d.Renderer = printing.NewRenderer(printing.Options{Timeout: cfg.RenderTimeout, Tabs: cfg.RenderTabs, AllowHosts: cfg.RenderHosts,
 		Logger: cfg.Logger.With("part", "printing")})
-	d.Printing = queue.New(db, d.Renderer, orderLabels{d.Orders}, queue.Options{Logger: cfg.Logger.With("part", "print-queue")})
+	d.Printing = queue.New(d.DB, d.Renderer, orderLabels{d.Orders}, queue.Options{Logger: cfg.Logger.With("part", "print-queue")})
 	return d, nil
 }
 
@@ -222,6 +235,6 @@ func (d *Desk) Close() error {
 		errs = append(errs, d.sandbox.Close())
 	}
 	errs = append(errs, d.push.close())
-	errs = append(errs, d.DB.Close())
+	errs = append(errs, d.closeHistories())
 	return errors.Join(errs...)
 }
