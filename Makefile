@@ -60,9 +60,17 @@ vet: setup
 
 # The Windows cross-build and the installed Linux package are checked here
 # too, because CI runs only `make test`: neither can rot unnoticed.
-test: setup-test vet ## install, build and run every test (real SQLite, Chromium, sandbox over HTTP), the Windows .exe and the Linux package
+# Every package with goroutines is tested under the race detector; the
+# window's (Fyne's test driver under -race is several times slower) and the
+# small ones without concurrency run plainly.
+RACE_RE   := ^waybilldesk/(cli|courier|desk|internal|orders|printing|store|wxapi)(/|$$)
+RACE_PKGS  = $(shell $(GO) list ./... | grep -E '$(RACE_RE)')
+PLAIN_PKGS = $(shell $(GO) list ./... | grep -v -E '$(RACE_RE)')
+
+test: setup-test vet ## install, build and run every test (real SQLite, Chromium, sandbox over HTTP; the race detector on), the Windows .exe and the Linux package
 	@mkdir -p $(SCRATCH)
-	$(TESTENV) $(GO) test -count=1 -timeout 30m ./...
+	$(TESTENV) $(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
+	$(TESTENV) $(GO) test -count=1 -timeout 30m $(PLAIN_PKGS)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 	@$(MAKE) --no-print-directory windows package-test
 

@@ -19,14 +19,16 @@ import (
 
 // TestImportSurvivesKillsAndAgreesWithTheSandbox is the order lifecycle's
 // promise under faults: 300 orders imported against a sandbox (its own
-// process) that is slow, answers -1 and drops connections after it stored
-// the order, while the importing process is killed with SIGKILL at random
-// moments and started again. Afterwards the history and the platform agree
-// order by order, nothing is lost or placed twice, and every label was
-// printed exactly once.
+// process) that is slow, answers -1, drops connections after it stored the
+// order and answers 9909001 for orders it created, while the importing
+// process is killed with SIGKILL at random moments and started again, and
+// a second process reconciles the same history over and over all along.
+// Afterwards the history and the platform agree order by order, nothing is
+// lost or placed twice, and every label was printed exactly once.
 func TestImportSurvivesKillsAndAgreesWithTheSandbox(t *testing.T) {
 	const rows = 300
-	sb := startSandbox(t, "--seed", "11", "--latency", "15ms", "--error-rate", "0.05", "--drop-after-commit-rate", "0.05")
+	sb := startSandbox(t, "--seed", "11", "--latency", "15ms", "--error-rate", "0.05", "--drop-after-commit-rate", "0.05",
+		"--unknown-after-commit-rate", "0.03")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "history.db")
 	labels := filepath.Join(dir, "labels")
@@ -39,6 +41,27 @@ func TestImportSurvivesKillsAndAgreesWithTheSandbox(t *testing.T) {
 	}
 	importArgs := append(append([]string{}, common...), "import", file, "--print", "pdfs",
 		"--delivery-id", "YTO", "--service-type", "0", "--sender", writeSender(t, dir), "--concurrency", "4", "--rate", "200")
+
+	// The second process: `order reconcile` again and again, beside every
+	// import, killed or not.
+	stopReconciling := make(chan struct{})
+	reconciled := make(chan int)
+	go func() {
+		runs := 0
+		defer func() { reconciled <- runs }()
+		for {
+			select {
+			case <-stopReconciling:
+				return
+			default:
+			}
+			p := startCLI(t, append(append([]string{}, common...), "order", "reconcile")...)
+			if code := p.wait(); code != 0 {
+				t.Errorf("order reconcile beside the import: exit %d: %s", code, p.errOut.String())
+			}
+			runs++
+		}
+	}()
 
 	rng := rand.New(rand.NewSource(5))
 	for kill := 0; kill < 4; kill++ {
@@ -59,6 +82,8 @@ func TestImportSurvivesKillsAndAgreesWithTheSandbox(t *testing.T) {
 		finished = err == nil
 		t.Logf("import run to the end: %v", err)
 	}
+	close(stopReconciling)
+	t.Logf("order reconcile ran %d times beside the imports", <-reconciled)
 	if !finished {
 		t.Fatal("no import run finished cleanly")
 	}
