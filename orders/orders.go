@@ -175,7 +175,7 @@ func (s *Service) Prepare(ctx context.Context, req wxapi.AddOrderRequest) (*wxap
 	if r.BizID == "" && len(courier.Accounts) > 0 {
 		r.BizID = courier.Accounts[0].BizID
 	}
-	if err := r.Validate(); err != nil {
+	if err := r.ValidateAt(s.now()); err != nil {
 		return nil, err
 	}
 	if err := s.checkQuota(ctx, courier, r.BizID); err != nil {

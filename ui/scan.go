@@ -318,6 +318,16 @@ func scanAndPrint(ctx context.Context, svc *orders.Service, q *queue.Queue, code
 		out.drafted = true
 	}
 	out.order = o
+	if err == nil && o.Status == orders.StatusSubmitting {
+		// WeChat's answer for it was lost: ask WeChat now rather than
+		// turn the parcel away; a waybill found prints at once.
+		out.stage = "check"
+		if checked, cerr := svc.Check(ctx, o.OrderID); checked != nil {
+			o, out.order, err = checked, checked, cerr
+		} else {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return out, err
 	}
@@ -396,6 +406,8 @@ func (s *ScanScreen) word(out scanOutcome, err error) (outcome int, head, reason
 		// Wait returned a final job that is not done: it failed.
 		return scanFailed, lang.L("Not printed"), lang.L("Printer {{.Printer}}: {{.Reason}}",
 			map[string]any{"Printer": out.job.Printer, "Reason": out.job.Reason}) + " " + lang.L("Fix the printer, then scan again or retry the job in Orders.")
+	case errors.Is(err, orders.ErrPending):
+		return scanWarning, lang.L("Outcome unknown"), lang.L("Order {{.Order}}", map[string]any{"Order": o.OrderID}) + ": " + pendingText(err)
 	case errors.Is(err, errNoOrder):
 		return scanFailed, lang.L("Not found"), lang.L("No order, waybill or draft has the number {{.Code}}. Check that it is this shop's parcel.", map[string]any{"Code": out.code})
 	case errors.Is(err, errNotPrintable):
@@ -404,9 +416,9 @@ func (s *ScanScreen) word(out scanOutcome, err error) (outcome int, head, reason
 			r += fmt.Sprintf(" (errcode %d %s)", o.ErrorCode, o.ErrorMsg)
 		}
 		return scanFailed, lang.L("No label"), r
-	case out.stage == "place" || out.stage == "find":
+	case out.stage == "place" || out.stage == "find" || out.stage == "check":
 		head = lang.L("Not placed")
-		if out.stage == "find" {
+		if out.stage != "place" {
 			head = lang.L("Lookup failed")
 		}
 		return scanFailed, head, failureText(err)

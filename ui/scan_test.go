@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,41 @@ func TestBeepIsAPlayableWAV(t *testing.T) {
 		if !bytes.HasPrefix(b, []byte("RIFF")) || string(b[8:16]) != "WAVEfmt " || len(b) < 44+1000 {
 			t.Errorf("not a WAV: %q… (%d bytes)", b[:16], len(b))
 		}
+	}
+}
+
+// TestScanOfAnOrderWhoseAnswerWasLost: the order's answer was lost, so it
+// is submitting; scanning its number asks WeChat, which has the waybill,
+// and the label prints. An order WeChat does not have yet is not turned
+// away as "no label" but shown as waiting for WeChat.
+func TestScanOfAnOrderWhoseAnswerWasLost(t *testing.T) {
+	h := newHarness(t)
+	s := h.m.Scan
+	raw := h.labelPrinter("打包台1")
+	req := h.request("王五", "13700005555")
+	req.OrderID = "SCAN-LOST-1"
+	h.d.Orders.Prepare(h.ctx, req) // couriers and label stock known before the faults
+	h.sandboxAdmin("/sandbox/faults", `{"drop-after-commit-rate":1}`)
+	if _, err := h.d.Orders.Place(h.ctx, req); !errors.Is(err, orders.ErrUnknownOutcome) {
+		t.Fatalf("place: %v", err)
+	}
+	h.sandboxAdmin("/sandbox/faults", `{"drop-after-commit-rate":0}`)
+	h.m.ShowScan()
+	h.waitFor("the station printers", func() bool { return len(s.Printer.Options) == 2 })
+	h.scanCode("SCAN-LOST-1")
+	raw.Next(t, 10*time.Second)
+	o, _ := h.d.Orders.Get(h.ctx, "SCAN-LOST-1")
+	if s.Outcome() != "green" || o.Status != orders.StatusPlaced || !strings.Contains(s.Headline.Text, o.WaybillID) {
+		t.Fatalf("scan of the lost order: %s %q / %q; order %s", s.Outcome(), s.Headline.Text, s.Reason.Text, o.Status)
+	}
+
+	// Never at WeChat (the request was lost on the way): it waits.
+	h.sandboxAdmin("/sandbox/faults", `{"http500-rate":1}`)
+	req.OrderID = "SCAN-LOST-2"
+	h.d.Orders.Place(h.ctx, req)
+	h.sandboxAdmin("/sandbox/faults", `{"http500-rate":0}`)
+	h.scanCode("SCAN-LOST-2")
+	if s.Outcome() != "amber" || s.Headline.Text != "结果未知" || !strings.Contains(s.Reason.Text, "微信暂时还没有此订单") {
+		t.Fatalf("scan of an order WeChat does not have yet: %s %q / %q", s.Outcome(), s.Headline.Text, s.Reason.Text)
 	}
 }
