@@ -54,6 +54,11 @@ func besideHistory(historyPath, suffix string) string {
 func (d *Desk) openHistory(ctx context.Context, cfg Config, explicit bool) error {
 	platform := cfg.Platform()
 	d.Platform = platform
+	if !explicit {
+		if err := d.separateLegacySandbox(ctx, cfg); err != nil {
+			cfg.Logger.Warn("sandbox orders of an older history not moved out", "err", err)
+		}
+	}
 	have, err := d.main.Platform(ctx)
 	if err != nil {
 		return err

@@ -112,3 +112,61 @@ func (db *DB) CopyPrintersFrom(ctx context.Context, other *DB) (int, error) {
 	}
 	return n, nil
 }
+
+// OrderKeys returns the order_id and waybill_id ("" when none) of every
+// order: what it takes to tell which platform issued each.
+func (db *DB) OrderKeys(ctx context.Context) (map[string]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT order_id, waybill_id FROM orders`)
+	if err != nil {
+		return nil, fmt.Errorf("order keys: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, wb string
+		if err := rows.Scan(&id, &wb); err != nil {
+			return nil, fmt.Errorf("order keys: %w", err)
+		}
+		out[id] = wb
+	}
+	return out, rows.Err()
+}
+
+// DeleteOrders removes orders with everything the history keeps about
+// them (path, print jobs, buyer notice, phone pushes, audit entries, import
+// rows, and import runs left without rows), in one transaction. It is for
+// moving orders to the history of their platform, never for live orders.
+func (db *DB) DeleteOrders(ctx context.Context, orderIDs []string) (int, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("delete orders: %w", err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, id := range orderIDs {
+		for _, q := range []string{
+			`DELETE FROM path_events WHERE order_id = ?`,
+			`DELETE FROM phone_pushes WHERE order_id = ?`,
+			`DELETE FROM notices WHERE order_id = ?`,
+			`DELETE FROM print_jobs WHERE order_id = ?`,
+			`DELETE FROM import_rows WHERE order_id = ?`,
+			`DELETE FROM audit WHERE order_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return 0, fmt.Errorf("delete order %s: %w", id, err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM orders WHERE order_id = ?`, id)
+		if err != nil {
+			return 0, fmt.Errorf("delete order %s: %w", id, err)
+		}
+		k, _ := res.RowsAffected()
+		n += int(k)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM import_runs WHERE NOT EXISTS
+		(SELECT 1 FROM import_rows r WHERE r.run_id = import_runs.id AND r.order_id != '')
+		AND EXISTS (SELECT 1 FROM import_rows r WHERE r.run_id = import_runs.id)`); err != nil {
+		return 0, fmt.Errorf("delete orders: emptied import runs: %w", err)
+	}
+	return n, tx.Commit()
+}

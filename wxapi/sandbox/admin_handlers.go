@@ -266,3 +266,17 @@ func adminError(w http.ResponseWriter, code int, err error) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 }
+
+// Issued returns the order_id and waybill_id of every order the sandbox
+// holds, so a desk can tell the sandbox's orders from real ones.
+func (s *Sandbox) Issued(ctx context.Context) (map[string]string, error) {
+	list, err := s.db.allOrders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(list))
+	for _, o := range list {
+		out[o.Request.OrderID] = o.WaybillID
+	}
+	return out, nil
+}
