@@ -315,23 +315,7 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 		query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 	}
 	args = append(args, limit, q.Offset)
-	rows, err := db.sql.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
-	}
-	defer rows.Close()
-	var out []Order
-	for rows.Next() {
-		o, err := scanOrder(rows, false)
-		if err != nil {
-			return nil, fmt.Errorf("list orders: %w", err)
-		}
-		out = append(out, *o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
-	}
-	return out, nil
+	return db.queryOrders(ctx, "list orders", query, args...)
 }
 
 // CountOrders counts the orders matching q (Limit and Offset aside): the
