@@ -94,7 +94,7 @@ func waitSubmitting(t *testing.T, db, orderID string) *store.Order {
 // first process holds its lease: the reconcile says who is placing it and
 // leaves it alone, and the first process prints the waybill WeChat issued.
 func TestReconcileInASecondProcessDuringAddOrder(t *testing.T) {
-	sb := startSandbox(t, "--addorder-latency", "3s")
+	sb := startSandbox(t, "--addorder-latency", "6s")
 	db := filepath.Join(t.TempDir(), "history.db")
 	common := []string{"--db", db, "--api-base", sb.url, "--appid", "wxsandbox", "--secret", "sandbox"}
 	placer := startCLI(t, append(common, "order", "place", "--file", examplePath(t), "--order-id", "RACE-1")...)
