@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -168,7 +169,8 @@ func export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format
 
 // csvExport writes UTF-8 with a BOM, so that Excel reads the Chinese. Its
 // values are plain (no ="…" tricks), so that other tools read them as
-// they are; for Excel, export .xlsx, where ids are text cells.
+// they are, except that a text Excel would run as a formula is made
+// inert (see InertCSV); for Excel, export .xlsx, where ids are text cells.
 type csvExport struct{ cw *csv.Writer }
 
 func newCSVExport(w io.Writer) (*csvExport, error) {
@@ -182,7 +184,7 @@ func newCSVExport(w io.Writer) (*csvExport, error) {
 func (e *csvExport) write(o *store.Order) error {
 	row := make([]string, len(exportColumns))
 	for i, c := range exportColumns {
-		row[i] = exportText(c.value(o))
+		row[i] = InertCSV(exportText(c.value(o)))
 	}
 	return e.cw.Write(row)
 }
@@ -191,6 +193,25 @@ func (e *csvExport) finish() error {
 	e.cw.Flush()
 	return e.cw.Error()
 }
+
+// InertCSV makes a CSV value that a spreadsheet would run as a formula
+// inert: text starting with =, +, -, @, a tab or a carriage return (a buyer
+// named =HYPERLINK(…) or =cmd|' /C calc'!A0, from a shop back-end) gets a
+// leading apostrophe, which Excel and WPS show as text and do not print.
+// Numbers such as -1 or +8.5 stay as they are.
+func InertCSV(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if plainNumber.MatchString(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// plainNumber is a signed decimal number, which a spreadsheet reads as a
+// number and never as a formula.
+var plainNumber = regexp.MustCompile(`^[+-][0-9]+(\.[0-9]+)?$`)
 
 // exportText formats a value for CSV: times as local "2006-01-02 15:04:05"
 // (empty when unset), error codes empty when 0.
@@ -288,11 +309,9 @@ func (e *xlsxExport) write(o *store.Order) error {
 			}
 			cells[i] = x
 		case string:
-			if c.text {
-				cells[i] = excelize.Cell{StyleID: e.text, Value: x}
-			} else {
-				cells[i] = x
-			}
+			// Every text is a text cell (shown as typed, never a number or
+			// a formula, also when a person edits it later).
+			cells[i] = excelize.Cell{StyleID: e.text, Value: x}
 		default:
 			cells[i] = v
 		}

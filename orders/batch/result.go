@@ -136,7 +136,8 @@ func WriteResultsCSV(w io.Writer, results []RowResult) error {
 		for _, e := range r.Errors {
 			msg = strings.TrimPrefix(msg+"; "+e.Error(), "; ")
 		}
-		if err := cw.Write([]string{strconv.Itoa(r.Row), r.OrderID, string(r.Status), r.WaybillID, code, msg}); err != nil {
+		// The order id and the message carry the shop's data: inert.
+		if err := cw.Write([]string{strconv.Itoa(r.Row), InertCSV(r.OrderID), string(r.Status), InertCSV(r.WaybillID), code, InertCSV(msg)}); err != nil {
 			return fmt.Errorf("write results: %w", err)
 		}
 	}
