@@ -24,13 +24,18 @@ func (e *env) dbPath() (string, error) {
 // has it open) to --file.
 func runBackup(e *env, args []string) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	file := fs.String("file", "", "the backup file to write (replaced if it exists)")
+	file := fs.String("file", "", "the backup file to write; an existing file is kept unless --force")
+	force := fs.Bool("force", false, "replace --file if it exists")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 || *file == "" {
-		return usagef("usage: waybilldesk backup --file F")
+		return usagef("usage: waybilldesk backup --file F [--force]")
+	}
+	// A typo in --file must not replace another backup, or any other file.
+	if _, err := os.Lstat(*file); err == nil && !*force {
+		return fmt.Errorf("back up: %s exists: give another file name, or --force to replace it", *file)
 	}
 	path, err := e.dbPath()
 	if err != nil {

@@ -57,8 +57,16 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Fatalf("orders after restore: %s (want only %s, not %s)", out, first, second)
 	}
 
+	// An existing file is not replaced without --force, and stays as it was.
+	keptBefore, _ := os.ReadFile(kept)
+	_, errOut, code = run(t, "--db", db, "backup", "--file", kept)
+	if after, _ := os.ReadFile(kept); code != 1 || !strings.Contains(errOut, "exists") || !strings.Contains(errOut, "--force") ||
+		string(after) != string(keptBefore) {
+		t.Fatalf("backup over an existing file: exit %d, %q (file changed: %v)", code, errOut, string(after) != string(keptBefore))
+	}
+
 	// --json forms.
-	out, _, code = run(t, "--db", db, "--json", "backup", "--file", copyFile)
+	out, _, code = run(t, "--db", db, "--json", "backup", "--force", "--file", copyFile)
 	var b map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &b) != nil || b["orders"] != 1.0 || b["file"] != copyFile {
 		t.Fatalf("backup --json: %s", out)

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"waybilldesk/printing"
 	"waybilldesk/store"
@@ -167,7 +171,65 @@ func (p Printer) Validate() error {
 	if _, err := printing.ParseSize(p.Size.String()); err != nil {
 		return bad("%v", err)
 	}
+	if err := p.validAddress(); err != nil {
+		return bad("address %q: %v", p.Address, err)
+	}
 	return nil
+}
+
+// validAddress checks an address can name a printer of its kind, so an
+// impossible one (port 99999, ":abc", a host with spaces) is refused when
+// it is typed, not when a label fails at the station.
+func (p Printer) validAddress() error {
+	switch p.Kind {
+	case KindRaw:
+		host, port, err := net.SplitHostPort(p.Address)
+		withPort := err == nil
+		if !withPort {
+			if strings.Count(p.Address, ":") == 1 {
+				return errors.New("want host or host:port, e.g. 192.168.1.50:9100")
+			}
+			host = p.Address
+		}
+		if host == "" {
+			return errors.New("the host is missing (want host or host:port)")
+		}
+		if net.ParseIP(host) == nil && !validHostname(host) {
+			return errors.New("the host is neither an IP address nor a host name")
+		}
+		if n, err := strconv.Atoi(port); withPort && (err != nil || n < 1 || n > 65535) {
+			return fmt.Errorf("port %q: want a number from 1 to 65535 (label printers use 9100)", port)
+		}
+	case KindCUPS:
+		// CUPS queue names are printable characters other than space,
+		// tab, "/" and "#".
+		if strings.ContainsAny(p.Address, " \t/#") || !utf8.ValidString(p.Address) {
+			return errors.New("a CUPS queue name has no spaces, '/' or '#' (see lpstat -p)")
+		}
+	}
+	if strings.ContainsFunc(p.Address, unicode.IsControl) {
+		return errors.New("it holds control characters")
+	}
+	return nil
+}
+
+// validHostname reports whether s is a DNS host name: labels of letters,
+// digits and hyphens, not starting or ending with a hyphen.
+func validHostname(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // validRecord adds the rule for stored printers: no colon in the name.

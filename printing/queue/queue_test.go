@@ -478,6 +478,12 @@ func TestPrinterValidation(t *testing.T) {
 		{queue.Printer{Name: "x", Kind: queue.KindRaw, Address: "h", Size: printing.Size{WidthMM: 5, HeightMM: 5}}, "invalid label size"},
 		{queue.Printer{Name: "x", Kind: queue.KindPDF, Address: "/tmp", Language: queue.LangZPL}, "language must be pdf"},
 		{queue.Printer{Name: "x", Kind: queue.KindWindows, Address: "GP-1324D", Language: queue.LangPDF}, "needs a printer language"},
+		{queue.Printer{Name: "x", Kind: queue.KindRaw, Address: "10.0.0.5:99999"}, `port "99999"`},
+		{queue.Printer{Name: "x", Kind: queue.KindRaw, Address: ":abc"}, "want host or host:port"},
+		{queue.Printer{Name: "x", Kind: queue.KindRaw, Address: "10.0.0.5:"}, `port ""`},
+		{queue.Printer{Name: "x", Kind: queue.KindRaw, Address: ":9100"}, "host is missing"},
+		{queue.Printer{Name: "x", Kind: queue.KindRaw, Address: "打印 机:9100"}, "neither an IP address nor a host name"},
+		{queue.Printer{Name: "x", Kind: queue.KindCUPS, Address: "zebra left"}, "CUPS queue name"},
 	} {
 		_, err := e.q.AddPrinter(ctx, tc.p)
 		if !errors.Is(err, queue.ErrInvalidPrinter) || !strings.Contains(err.Error(), tc.want) {
@@ -486,6 +492,12 @@ func TestPrinterValidation(t *testing.T) {
 	}
 	if list, err := e.q.Printers(ctx); err != nil || len(list) != 0 {
 		t.Fatalf("printers after bad input: %+v %v", list, err)
+	}
+	for _, addr := range []string{"192.168.1.50:9100", "192.168.1.50", "zebra-left.lan:9100", "[fe80::1]:9100", "localhost"} {
+		if err := (queue.Printer{Name: "ok", Kind: queue.KindRaw, Address: addr, Language: queue.LangTSPL, DPI: 203,
+			Size: printing.Size100x180}).Validate(); err != nil {
+			t.Errorf("%s refused: %v", addr, err)
+		}
 	}
 	// Without a printer record and without a default, nothing is queued.
 	o := e.place(t)
