@@ -32,7 +32,7 @@ PKG         := $(PKG_$(HOST_OS))
 
 WINEXE  := dist/waybilldesk.exe
 
-.PHONY: help setup setup-windows setup-test build run test vet bench package package-test windows clean
+.PHONY: help setup setup-windows setup-test build run test vet fuzz bench package package-test windows clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -71,8 +71,18 @@ test: setup-test vet ## install, build and run every test (real SQLite, Chromium
 	@mkdir -p $(SCRATCH)
 	$(TESTENV) $(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
 	$(TESTENV) $(GO) test -count=1 -timeout 30m $(PLAIN_PKGS)
+	$(TESTENV) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 	@$(MAKE) --no-print-directory windows package-test
+
+# Every fuzz target (answer and push decoders, decryption, label decoders,
+# imports, the scan-to-query gateway) tries fresh inputs for FUZZTIME each;
+# the kept corpus in testdata/fuzz is replayed by the plain tests above.
+FUZZTIME ?= 3s
+
+fuzz: setup-test ## try every fuzz target with fresh inputs for FUZZTIME (3s) each; KEEP=1 keeps new-coverage inputs in testdata/fuzz
+	@mkdir -p $(SCRATCH)
+	$(TESTENV) KEEP=$(KEEP) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 bench: setup-test ## run the benchmarks one package at a time and print `bench:` lines
 	@mkdir -p $(SCRATCH)
