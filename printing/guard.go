@@ -17,22 +17,43 @@ import (
 // ships, and would make a label print differently from one day to the next.
 // So every tab intercepts every request with the Fetch domain and fails each
 // one that is not data:, about: or blob:, or not to a host in
-// Options.AllowHosts. The --host-resolver-rules flag (see launch) is a second
+// Options.AllowHosts. The label's content security policy (policy.go) makes
+// Chromium refuse the same requests itself, and WebSockets, which the Fetch
+// domain does not see. The --host-resolver-rules flag (see launch) is a further
 // line for requests that the Fetch domain does not see, such as DNS prefetch.
 
 // hostPolicy decides which request URLs a label may load.
 type hostPolicy struct {
 	hosts []string // lower case, as in Options.AllowHosts
+	// invalid are the entries of Options.AllowHosts that are not "host" or
+	// "host:port" (hostEntryRe); they allow nothing.
+	invalid []string
+	// noCSP are the allowed hosts that the label policy cannot name (IPv6
+	// addresses): the policy refuses them, so labels load nothing from them.
+	noCSP []string
+	csp   string // the content security policy of every label (labelCSP)
 }
 
-// newHostPolicy normalises the allow list.
+// newHostPolicy normalises the allow list and writes the label policy.
 func newHostPolicy(allow []string) hostPolicy {
 	var p hostPolicy
+	var sources []string
 	for _, h := range allow {
-		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+		h = strings.ToLower(strings.TrimSpace(h))
+		switch {
+		case h == "":
+		case !hostEntryRe.MatchString(h):
+			p.invalid = append(p.invalid, h)
+		default:
 			p.hosts = append(p.hosts, h)
+			if src, ok := cspSources(h); ok {
+				sources = append(sources, src)
+			} else {
+				p.noCSP = append(p.noCSP, h)
+			}
 		}
 	}
+	p.csp = labelCSP(sources)
 	return p
 }
 

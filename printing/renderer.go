@@ -158,6 +158,11 @@ type tab struct {
 	frameID  cdp.FrameID     // the main frame, which keeps its id for the life of the tab
 	viewport viewport        // the viewport and print media a PNG render set; zero when none
 	scripted bool            // the last label may have run script: reset the tab before reuse
+	// cspMeta is the label policy's <meta> element (policy.go), and
+	// policed says whether the tab's document already carries it: a
+	// policy stays with a document, so it is inserted once per document.
+	cspMeta string
+	policed bool
 	// noFrames marks a tab opened with frame control (see openTab): it
 	// draws nothing, so it prints PDFs and takes no screenshots.
 	noFrames bool
@@ -198,7 +203,7 @@ func NewRenderer(opts Options) *Renderer {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Renderer{
+	r := &Renderer{
 		opts:         opts,
 		log:          log.With("component", "printing"),
 		policy:       newHostPolicy(opts.AllowHosts),
@@ -206,6 +211,14 @@ func NewRenderer(opts Options) *Renderer {
 		restartAfter: defaultRestartAfter,
 		healthAfter:  healthAfter,
 	}
+	if len(r.policy.invalid) > 0 {
+		r.log.Warn("ignoring label hosts that are not a host or host:port", "hosts", r.policy.invalid)
+	}
+	if len(r.policy.noCSP) > 0 {
+		r.log.Warn("labels cannot load from IPv6 addresses (a content security policy cannot name them); allow a host name instead",
+			"hosts", r.policy.noCSP)
+	}
+	return r
 }
 
 // Tabs is how many labels the renderer renders at the same time.
@@ -750,7 +763,7 @@ func (r *Renderer) openTab(ctx context.Context, b *browserProc, noFrames bool) (
 	}
 	tctx, tcancel := chromedp.NewContext(b.ctx, opts...)
 	stop := context.AfterFunc(ctx, tcancel)
-	t := &tab{ctx: tctx, noFrames: noFrames}
+	t := &tab{ctx: tctx, noFrames: noFrames, cspMeta: cspMeta(r.policy.csp)}
 	err := chromedp.Do(tctx)
 	if err == nil {
 		err = guardRequests(tctx, r.policy, &t.blocked)
@@ -867,6 +880,9 @@ var errTabMoved = errors.New("the label navigated the tab away from about:blank"
 func resetTab(t *tab) error {
 	ctx, cancel := context.WithTimeout(t.ctx, cleanupTimeout)
 	defer cancel()
+	// Whatever happens next, the document the label policy was put in is
+	// gone or in doubt: the next label brings the policy again.
+	t.policed = false
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		return err
 	}
