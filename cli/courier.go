@@ -38,10 +38,8 @@ func runCourier(e *env, args []string) error {
 func runCourierServe(e *env, args []string) error {
 	fs := flag.NewFlagSet("courier serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8091", "address to serve WeChat's calls on")
-	token := fs.String("token", "", "the message-push Token configured in the mini program (signs both endpoints)")
+	secrets := bindPushSecrets(fs, "the message-push Token configured in the mini program (signs both endpoints)")
 	scanToken := fs.String("scan-token", "", "token of the scan-to-query signature, when it is not --token")
-	aesKey := fs.String("aes-key", "", "EncodingAESKey (43 characters) for safe mode; needs --appid")
-	prevKey := fs.String("previous-aes-key", "", "the EncodingAESKey before the last rotation, still accepted")
 	format := fs.String("format", courier.FormatAuto, "back-check answer format: xml, json or auto (as the request)")
 	cellsFile := fs.String("cells", "", "JSON file of the cells shown on the scan-to-query page")
 	companyID := fs.String("company-id", "", "refuse scan queries whose company_id names another company")
@@ -54,19 +52,19 @@ func runCourierServe(e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("courier serve: unexpected argument %q", pos[0])
 	}
-	if *token == "" {
-		return usagef("courier serve: --token is required")
+	push, err := secrets.resolve(e, "courier serve")
+	if err != nil {
+		return err
 	}
+	scan := *scanToken
 	var cells []courier.Cell
 	if *cellsFile != "" {
-		var err error
 		if cells, err = courier.LoadCells(*cellsFile); err != nil {
 			return usagef("courier serve: %v", err)
 		}
 	}
 	dbPath := e.cfg.DBPath
 	if dbPath == "" {
-		var err error
 		if dbPath, err = desk.DefaultDBPath(); err != nil {
 			return err
 		}
@@ -78,8 +76,8 @@ func runCourierServe(e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	srv, err := courier.NewServer(courier.Options{DB: db, Token: *token, ScanToken: *scanToken,
-		AESKey: *aesKey, PreviousAESKey: *prevKey, AppID: e.cfg.AppID, Format: *format, Cells: cells,
+	srv, err := courier.NewServer(courier.Options{DB: db, Token: push.token, ScanToken: scan,
+		AESKey: push.aesKey, PreviousAESKey: push.prevKey, Compat: push.compat, AppID: e.cfg.AppID, Format: *format, Cells: cells,
 		CompanyID: *companyID, QueryPath: *queryPath, NotifyPath: *notifyPath, Window: *window,
 		TransitDays: *transitDays, Logger: e.cfg.Logger.With("part", "courier")})
 	if err != nil {
@@ -92,8 +90,8 @@ func runCourierServe(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	q, n := srv.Paths()
-	fmt.Fprintf(e.stderr, "courier gateway on http://%s: scan-to-query %s, waybill_notify_query %s (safe mode: %v, %d cells); Ctrl-C stops\n",
-		ln.Addr(), q, n, *aesKey != "", len(cells))
+	fmt.Fprintf(e.stderr, "courier gateway on http://%s: scan-to-query %s, waybill_notify_query %s (%s, %d cells); Ctrl-C stops\n",
+		ln.Addr(), q, n, push.mode(), len(cells))
 	return srv.Serve(ctx, ln)
 }
 

@@ -160,3 +160,39 @@ func TestCourierUserQueryAndNotify(t *testing.T) {
 		t.Fatalf("notify again: exit %d %q, %d pushes", code, out, len(pushes))
 	}
 }
+
+// TestCourierServeSafeMode runs the gateway in safe mode: a plaintext back-check (signed only in the URL) gets no path, a
+// sealed one does; a large body is answered 413.
+func TestCourierServeSafeMode(t *testing.T) {
+	db := courierHistory(t)
+	addr := freeAddr(t)
+	s := startServer(t, addr, "--db", db, "--appid", evAppID, "courier", "serve", "--listen", addr,
+		"--token", evToken, "--aes-key", evAESKey)
+	u := "http://" + addr + "/wx/notify"
+	ev := []byte(`<xml><ToUserName>gh_c</ToUserName><FromUserName>o</FromUserName><MsgType>event</MsgType>` +
+		`<Event>waybill_notify_query</Event><CreateTime>1</CreateTime><WaybillId>CW123</WaybillId>` +
+		`<ReceiverPhone>13800138000</ReceiverPhone></xml>`)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	code, answer := sendPush(t, u, plainPush(evToken, now, "1"), ev)
+	if code != http.StatusForbidden || strings.Contains(answer, "揽收") || strings.Contains(answer, "泉州") {
+		t.Fatalf("plaintext back-check in safe mode: %d %s", code, answer)
+	}
+	crypto, _ := wxapi.NewPushCrypto(evToken, evAESKey, evAppID, "")
+	q, envelope := sealedPush(t, crypto, now, "2", ev, "")
+	code, answer = sendPush(t, u, q, envelope)
+	if code != 200 {
+		t.Fatalf("sealed back-check: %d %s", code, answer)
+	}
+	plain, err := crypto.OpenReply([]byte(answer))
+	if err != nil || !strings.Contains(string(plain), "快递员已揽收") {
+		t.Fatalf("sealed answer: %s %v", plain, err)
+	}
+	q, _ = sealedPush(t, crypto, now, "3", ev, "")
+	if code, answer = sendPush(t, u, q, make([]byte, 2<<20)); code != http.StatusRequestEntityTooLarge || !strings.Contains(answer, "too large") {
+		t.Fatalf("2 MB back-check: %d %.100q", code, answer)
+	}
+	s.stop(t)
+	if logs := s.errb.String(); !strings.Contains(logs, "safe mode: encrypted messages only") || strings.Contains(logs, evToken) || strings.Contains(logs, evAESKey) {
+		t.Errorf("logs: %s", logs)
+	}
+}

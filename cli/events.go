@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -9,13 +11,80 @@ import (
 	"waybilldesk/wxapi"
 )
 
+// pushSecrets are the message-push flags of a server command.
+type pushSecrets struct {
+	token, aesKey, prevKey *string
+	compat                 *bool
+}
+
+// bindPushSecrets binds --token, --aes-key, --previous-aes-key and
+// --compat to fs.
+func bindPushSecrets(fs *flag.FlagSet, tokenWhat string) *pushSecrets {
+	return &pushSecrets{
+		token:   fs.String("token", "", tokenWhat),
+		aesKey:  fs.String("aes-key", "", "the EncodingAESKey (43 characters): safe mode, encrypted messages only; needs --appid"),
+		prevKey: fs.String("previous-aes-key", "", "the EncodingAESKey before the last rotation, still accepted"),
+		compat: fs.Bool("compat", false, "compatible mode (兼容模式): with an EncodingAESKey, also take plaintext messages "+
+			"signed only in the URL, whose signature does not cover the body"),
+	}
+}
+
+// pushConfig is what a server command's secrets resolved to.
+type pushConfig struct {
+	token, aesKey, prevKey string
+	compat                 bool
+}
+
+// resolve reads the secrets and checks they fit together; cmd prefixes
+// the errors.
+func (p *pushSecrets) resolve(e *env, cmd string) (pushConfig, error) {
+	c := pushConfig{token: *p.token, aesKey: *p.aesKey, prevKey: *p.prevKey, compat: *p.compat}
+	switch {
+	case c.token == "":
+		return c, usagef("%s: --token is required", cmd)
+	case c.compat && c.aesKey == "":
+		return c, usagef("%s: --compat needs --aes-key: without one every message is plaintext", cmd)
+	case c.aesKey != "" && e.cfg.AppID == "":
+		return c, usagef("%s: safe mode (--aes-key) needs --appid to check the messages are yours", cmd)
+	}
+	return c, nil
+}
+
+// mode describes a server's mode for its start line.
+func (c pushConfig) mode() string {
+	switch {
+	case c.aesKey == "":
+		return "plaintext mode"
+	case c.compat:
+		return "COMPATIBLE mode: encrypted and plaintext messages"
+	}
+	return "safe mode: encrypted messages only"
+}
+
+func runEvents(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "serve" {
+		return usagef("events: want serve")
+	}
+	fs := flag.NewFlagSet("events serve", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8090", "address to receive WeChat's pushes on")
+	secrets := bindPushSecrets(fs, "the message-push Token configured in the mini program")
+	apply := fs.Bool("apply", true, "store add_express_path events in the history when the order is there")
+	if pos, err := e.parse(fs, args[1:]); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("events serve: unexpected argument %q", pos[0])
+	}
+	cfg, err := secrets.resolve(e, "events serve")
+	if err != nil {
+		return err
+	}
+	return serveEvents(e, *listen, cfg, *apply)
+}
+
 // serveEvents runs the message-push receiver until interrupted. It is the
 // receiver the window runs for "receive pushes on this machine"
 // (orders.PushReceiver), printing each verified event as a JSON line.
-func serveEvents(e *env, listen, token, aesKey, prevKey string, apply bool) error {
-	if aesKey != "" && e.cfg.AppID == "" {
-		return usagef("events serve: safe mode (--aes-key) needs --appid to check the messages are yours")
-	}
+func serveEvents(e *env, listen string, cfg pushConfig, apply bool) error {
 	var svc *orders.Service
 	if apply {
 		d, err := e.open()
@@ -26,7 +95,8 @@ func serveEvents(e *env, listen, token, aesKey, prevKey string, apply bool) erro
 		svc = d.Orders
 	}
 	r, err := orders.NewPushReceiver(svc, orders.PushReceiverOptions{
-		Token: token, AESKey: aesKey, PreviousAESKey: prevKey, AppID: e.cfg.AppID, Logger: e.cfg.Logger,
+		Token: cfg.token, AESKey: cfg.aesKey, PreviousAESKey: cfg.prevKey, Compat: cfg.compat,
+		AppID: e.cfg.AppID, Logger: e.cfg.Logger,
 		OnPath: func(ev *wxapi.PathEvent, _ *orders.Order, _ error) { printEventLine(e, ev) },
 		OnEvent: func(hdr wxapi.EventHeader, body []byte) {
 			printEventLine(e, eventJSON(hdr, body))
@@ -51,7 +121,7 @@ func serveEvents(e *env, listen, token, aesKey, prevKey string, apply bool) erro
 		}()
 		defer func() { stop(); <-reconciled }()
 	}
-	fmt.Fprintf(e.stderr, "receiving WeChat pushes at http://%s/ (safe mode: %v); Ctrl-C stops\n", addr, aesKey != "")
+	fmt.Fprintf(e.stderr, "receiving WeChat pushes at http://%s/ (%s); Ctrl-C stops\n", addr, cfg.mode())
 	select {
 	case <-ctx.Done():
 	case <-r.Done():
@@ -60,4 +130,28 @@ func serveEvents(e *env, listen, token, aesKey, prevKey string, apply bool) erro
 		}
 	}
 	return r.Close()
+}
+
+// printEventLine prints verified events, one JSON line each, safe for concurrent pushes.
+func printEventLine(e *env, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	fmt.Fprintln(e.stdout, string(b))
+}
+
+// eventJSON turns a decrypted push body into one JSON object: JSON bodies
+// as they are, XML bodies as their header with the XML kept beside.
+func eventJSON(h wxapi.EventHeader, body []byte) any {
+	var m map[string]any
+	if json.Unmarshal(body, &m) == nil {
+		return m
+	}
+	return struct {
+		wxapi.EventHeader
+		XML string `json:"xml"`
+	}{h, string(body)}
 }

@@ -2,20 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"waybilldesk/wxapi"
 )
 
 func TestAccountsAndQuota(t *testing.T) {
@@ -67,63 +61,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// TestEventsServe runs the push receiver as a user would and sends it a
-// plaintext and a safe-mode push, a forged one and a replay.
-func TestEventsServe(t *testing.T) {
-	const token, aesKey, appID = "pushtoken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wxb11529c136998cb6"
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, []string{"--appid", appID, "--db", filepath.Join(t.TempDir(), "h.db"), "events", "serve",
-			"--listen", addr, "--token", token, "--aes-key", aesKey, "--apply=false"}, &out, &errb, nil)
-	}()
-	waitListening(t, addr)
-
-	body, _ := os.ReadFile(filepath.Join("..", "wxapi", "testdata", "fixtures", "add_express_path.event.xml"))
-	crypto, _ := wxapi.NewPushCrypto(token, aesKey, appID, "")
-	send := func(q url.Values, payload []byte) int {
-		resp, err := http.Post("http://"+addr+"/?"+q.Encode(), "text/xml", bytes.NewReader(payload))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	now := strconv.FormatInt(time.Now().Unix(), 10)
-	if code := send(url.Values{"timestamp": {now}, "nonce": {"1"}, "signature": {wxapi.Signature(token, now, "1")}}, body); code != 200 {
-		t.Fatalf("plaintext push: %d", code)
-	}
-	enc, _ := crypto.Encrypt(body)
-	envelope := []byte("<xml><ToUserName>gh_x</ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>")
-	q := url.Values{"timestamp": {now}, "nonce": {"2"}, "encrypt_type": {"aes"}, "signature": {wxapi.Signature(token, now, "2")},
-		"msg_signature": {wxapi.Signature(token, now, "2", enc)}}
-	if code := send(q, envelope); code != 200 {
-		t.Fatalf("safe-mode push: %d", code)
-	}
-	if code := send(q, envelope); code != http.StatusUnauthorized {
-		t.Fatalf("replay: %d", code)
-	}
-	if code := send(url.Values{"timestamp": {now}, "nonce": {"3"}, "signature": {"forged"}}, body); code != http.StatusUnauthorized {
-		t.Fatalf("forged: %d", code)
-	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("events serve exit %d: %s", code, errb.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("printed %d event lines, want 2:\n%s", len(lines), out.String())
-	}
-	for _, l := range lines {
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev["WayBillId"] != "123456789" || ev["Event"] != "add_express_path" {
-			t.Fatalf("event line %q", l)
-		}
-	}
 }
 
 func waitListening(t *testing.T, addr string) {

@@ -108,10 +108,17 @@ func (s *Server) serveScanQuery(w http.ResponseWriter, r *http.Request) {
 		s.scanError(w, callback, ErrCodeBadSignature, "签名错误 / signature does not match the token")
 		return
 	}
+	// Only now, the signature checked, is the nonce remembered: a forged
+	// request cannot burn a genuine one's nonce.
 	if err := s.guard.CheckFresh(ts, nonce); err != nil {
-		if errors.Is(err, wxapi.ErrReplayed) {
+		switch {
+		case errors.Is(err, wxapi.ErrReplayed):
 			s.scanError(w, callback, ErrCodeReplayed, "重复请求 / this timestamp and nonce were already used")
-		} else {
+		case errors.Is(err, wxapi.ErrBusy):
+			s.scanError(w, callback, ErrCodeSystem, "系统繁忙 / too many requests, try again")
+		case errors.Is(err, wxapi.ErrBadNonce):
+			s.scanError(w, callback, ErrCodeStale, "请求无效 / nonce missing or longer than 64 characters")
+		default:
 			s.scanError(w, callback, ErrCodeStale, "请求已过期 / timestamp is missing or outside the accepted window of "+s.opts.Window.String())
 		}
 		return

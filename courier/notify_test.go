@@ -390,9 +390,15 @@ func TestBackCheckRefusals(t *testing.T) {
 			t.Errorf("replay (safe %v): HTTP %d %s", safe, status, text)
 		}
 		// WeChat's URL check when the push URL is configured.
-		q := url.Values{"timestamp": {"1"}, "nonce": {"n"}, "signature": {wxapi.Signature(testToken, "1", "n")}, "echostr": {"hello42"}}
-		if status, _, body := get(t, g.url+DefaultNotifyPath+"?"+q.Encode()); status != 200 || body != "hello42" {
-			t.Errorf("echostr check: HTTP %d %q", status, body)
+		ts := strconv.FormatInt(now.Unix(), 10)
+		q := url.Values{"timestamp": {ts}, "nonce": {"n"}, "signature": {wxapi.Signature(testToken, ts, "n")}, "echostr": {"hello42"}}
+		if status, ct, body := get(t, g.url+DefaultNotifyPath+"?"+q.Encode()); status != 200 || body != "hello42" || !strings.HasPrefix(ct, "text/plain") {
+			t.Errorf("echostr check: HTTP %d %s %q", status, ct, body)
+		}
+		// Signed, but from long ago: refused like a stale back-check.
+		q = url.Values{"timestamp": {"1"}, "nonce": {"n"}, "signature": {wxapi.Signature(testToken, "1", "n")}, "echostr": {"hello42"}}
+		if status, _, body := get(t, g.url+DefaultNotifyPath+"?"+q.Encode()); status != http.StatusUnauthorized || body == "hello42" {
+			t.Errorf("stale echostr check: HTTP %d %q", status, body)
 		}
 	}
 

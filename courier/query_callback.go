@@ -15,9 +15,11 @@ import (
 // The waybill_notify_query back-check (seed 003, 4.2): after a pathnotify
 // push WeChat POSTs this event to the mini program's message-push URL and
 // notifies the user only if the answer's path agrees with the push. The
-// request is checked like every push (timestamp window, nonce memory,
-// signature, safe-mode decryption through wxapi.PushHandler); the answer is
-// the whole path of the waybill, sealed in safe mode.
+// request is checked like every push (timestamp window, body size,
+// signature, safe-mode decryption, then the nonce memory, through
+// wxapi.PushHandler); the answer is the whole path of the waybill, sealed
+// in safe mode, where a plaintext request is refused unless the gateway
+// runs in compatible mode.
 
 // ResultCode values of the back-check answer; the seed leaves non-zero
 // codes to the courier.
@@ -46,12 +48,10 @@ func (s *Server) serveNotifyQuery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
 		return
 	}
+	// The guard refuses a plaintext request in safe mode (unless Compat)
+	// and a sealed one without a key, so the answer goes out sealed exactly
+	// when the request came in sealed.
 	sealed := r.URL.Query().Get("encrypt_type") == "aes"
-	if sealed && !s.safe {
-		s.log.Warn("back-check refused: safe-mode message but no AES key configured")
-		http.Error(w, "safe-mode message, but the gateway has no AES key (--aes-key)", http.StatusBadRequest)
-		return
-	}
 	body, status, err := s.guard.OpenRequest(r)
 	if err != nil {
 		s.log.Warn("back-check refused", "err", err)

@@ -48,10 +48,18 @@ type Options struct {
 	// from Token (seed 002 takes it from the 公众号's settings, which may not
 	// be the mini program's message-push Token).
 	ScanToken string
-	// AESKey (43 characters) turns on safe mode: encrypted back-check
-	// requests are opened and their answers sealed. PreviousAESKey is still
+	// AESKey (43 characters) turns on safe mode: back-check requests must
+	// be encrypted, and their answers are sealed. PreviousAESKey is still
 	// accepted after a rotation. AppID is required with AESKey.
 	AESKey, PreviousAESKey, AppID string
+	// Compat (WeChat's 兼容模式), with AESKey, also answers plaintext
+	// back-checks signed only in the URL, in plaintext: an explicit choice,
+	// logged when serving. Without it a safe-mode gateway never answers a
+	// parcel's path in clear.
+	Compat bool
+	// Limits are the server's timeouts and body cap; zero fields take
+	// wxapi.DefaultServerLimits.
+	Limits wxapi.ServerLimits
 	// Format of back-check answers: FormatXML, FormatJSON or FormatAuto
 	// (the default).
 	Format string
@@ -84,7 +92,6 @@ type Server struct {
 	guard *wxapi.PushHandler
 	// push checks back-check requests; scan checks scan-to-query requests.
 	push, scan *wxapi.PushCrypto
-	safe       bool
 }
 
 // NewServer checks the options (tokens, AES key, cells, paths) and returns
@@ -138,6 +145,10 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Limits = opts.Limits.WithDefaults()
+	if opts.Compat && opts.AESKey == "" {
+		return nil, errors.New("courier gateway: compatible mode needs the AES key (without one every request is plaintext)")
+	}
 	s := &Server{opts: opts, log: opts.Logger, push: &wxapi.PushCrypto{Token: opts.Token},
 		scan: &wxapi.PushCrypto{Token: opts.ScanToken}}
 	if opts.AESKey != "" {
@@ -148,9 +159,10 @@ func NewServer(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("courier gateway: %w", err)
 		}
-		s.push, s.safe = c, true
+		s.push = c
 	}
-	s.guard = &wxapi.PushHandler{Crypto: s.push, Window: opts.Window, Now: opts.Now, Logger: opts.Logger}
+	s.guard = &wxapi.PushHandler{Crypto: s.push, Compat: opts.Compat, Window: opts.Window,
+		MaxBody: opts.Limits.MaxBody, Now: opts.Now, Logger: opts.Logger}
 	return s, nil
 }
 
@@ -170,12 +182,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Paths() (query, notify string) { return s.opts.QueryPath, s.opts.NotifyPath }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully. Every
-// connection has read, write and idle timeouts, so a slow client cannot
-// hold the gateway.
+// connection has read-header, read, write and idle timeouts and every
+// body a cap (Options.Limits), so a slow or greedy client cannot hold the
+// gateway.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv := wxapi.NewPushServer(s, s.opts.Limits, s.log)
+	if s.opts.Compat {
+		s.log.Warn("compatible mode: plaintext back-checks signed only in the URL are answered in plaintext; their signature does not cover the body",
+			"addr", ln.Addr().String())
+	}
 	// Cancelled on return too, so the shutdown goroutine ends when Serve
 	// fails on its own (a closed listener).
 	ctx, cancel := context.WithCancel(ctx)

@@ -30,7 +30,8 @@ type pushConfig struct{ addr, token, aesKey, appID string }
 // ApplyPushSettings starts, restarts or stops the desk's push receiver as
 // the stored settings say: on, it listens on the push address, checks the
 // push token (and, with an EncodingAESKey in the keyring, safe mode for
-// the AppID in use) and applies add_express_path events to the history,
+// the AppID in use: encrypted pushes only, as the window offers no
+// compatible mode) and applies add_express_path events to the history,
 // like `waybilldesk events serve`. Unchanged settings keep it running. It
 // returns the receiver's status; the error says why it could not start.
 // The GUI calls it at start and when the settings are saved; the command

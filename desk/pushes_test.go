@@ -3,9 +3,11 @@ package desk
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -172,5 +174,57 @@ func TestSandboxDoesNotPushWithoutAToken(t *testing.T) {
 	}
 	if st := d.PushStatus(); st != (orders.PushStatus{}) {
 		t.Errorf("receiver status %+v before any ApplyPushSettings", st)
+	}
+}
+
+// TestWindowReceiverInSafeModeTakesOnlyEncryptedPushes: with an
+// EncodingAESKey in the keyring, the window's receiver refuses a
+// plaintext push signed only in the URL (nothing received, the refusal in
+// its status) and takes the same push encrypted.
+func TestWindowReceiverInSafeModeTakesOnlyEncryptedPushes(t *testing.T) {
+	ctx := context.Background()
+	const token, key = "desktoken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	addr := freeAddr(t)
+	d := openWith(t, settings.Settings{PushToken: token, ReceivePushes: true, PushListen: addr})
+	if err := d.Settings.SetAESKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Settings.SetAESKey(ctx, "") })
+	st, err := d.ApplyPushSettings(ctx)
+	if err != nil || !st.SafeMode || st.Compat {
+		t.Fatalf("receiver: %+v, %v", st, err)
+	}
+	body := `{"ToUserName":"gh_x","FromUserName":"o","CreateTime":1,"MsgType":"event","Event":"add_express_path",` +
+		`"DeliveryID":"YTO","WayBillId":"YT0000000000001","Version":1,"Count":0,"Actions":[]}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	post := func(q url.Values, payload string) (int, string) {
+		t.Helper()
+		resp, err := http.Post("http://"+addr+"/push?"+q.Encode(), "application/json", strings.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	plain := url.Values{"timestamp": {ts}, "nonce": {"1"}, "signature": {wxapi.Signature(token, ts, "1")}}
+	if code, answer := post(plain, body); code != http.StatusForbidden || !strings.Contains(answer, "encrypted") {
+		t.Fatalf("plaintext push to the safe-mode window: %d %q", code, answer)
+	}
+	if st := d.PushStatus(); st.Received != 0 || !strings.Contains(st.Error, "403") {
+		t.Fatalf("status after the downgrade: %+v", st)
+	}
+	c, err := wxapi.NewPushCrypto(token, key, d.Config.AppID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := c.Encrypt([]byte(body))
+	sealed := url.Values{"timestamp": {ts}, "nonce": {"1"}, "encrypt_type": {"aes"},
+		"signature": {wxapi.Signature(token, ts, "1")}, "msg_signature": {wxapi.Signature(token, ts, "1", enc)}}
+	if code, answer := post(sealed, `{"ToUserName":"gh_x","Encrypt":"`+enc+`"}`); code != http.StatusOK {
+		t.Fatalf("encrypted push: %d %q", code, answer)
+	}
+	if st := d.PushStatus(); st.Received != 1 || st.LastWaybill != "YT0000000000001" {
+		t.Fatalf("status after the encrypted push: %+v", st)
 	}
 }

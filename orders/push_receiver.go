@@ -22,10 +22,17 @@ type PushReceiverOptions struct {
 	// Token is the message-push Token the signatures are checked with;
 	// required.
 	Token string
-	// AESKey is the 43-character EncodingAESKey of safe mode (安全模式);
-	// PreviousAESKey the one before the last rotation, still accepted.
-	// Empty: plaintext pushes only.
+	// AESKey is the 43-character EncodingAESKey of safe mode (安全模式):
+	// only encrypted pushes are accepted. PreviousAESKey is the one before
+	// the last rotation, still accepted. Empty: plaintext pushes only.
 	AESKey, PreviousAESKey string
+	// Compat (WeChat's 兼容模式), with AESKey, also accepts plaintext pushes
+	// signed only in the URL, whose signature does not cover the body. It
+	// is logged as such when listening; it needs AESKey.
+	Compat bool
+	// Limits are the server's timeouts and body cap; zero fields take
+	// wxapi.DefaultServerLimits.
+	Limits wxapi.ServerLimits
 	// AppID is checked in every safe-mode message; required with AESKey.
 	AppID string
 	// OnPath, when set, is called with every verified add_express_path
@@ -45,8 +52,9 @@ type PushReceiverOptions struct {
 type PushStatus struct {
 	// Addr is the address listened on, "" when not listening.
 	Addr string
-	// SafeMode: encrypted pushes are accepted (an EncodingAESKey is set).
-	SafeMode bool
+	// SafeMode: encrypted pushes are accepted (an EncodingAESKey is set);
+	// plaintext ones only with Compat.
+	SafeMode, Compat bool
 	// Received counts the verified pushes, Applied the add_express_path
 	// events stored in the history.
 	Received, Applied int
@@ -91,6 +99,9 @@ func NewPushReceiver(svc *Service, opts PushReceiverOptions) (*PushReceiver, err
 		return nil, errors.New("message push: the Token is required to check pushes come from WeChat")
 	}
 	crypto := &wxapi.PushCrypto{Token: opts.Token}
+	if opts.Compat && opts.AESKey == "" {
+		return nil, errors.New("message push: compatible mode needs the EncodingAESKey (without one every push is plaintext)")
+	}
 	if opts.AESKey != "" {
 		if opts.AppID == "" {
 			return nil, errors.New("message push: safe mode needs the AppID to check the messages are yours")
@@ -104,8 +115,10 @@ func NewPushReceiver(svc *Service, opts PushReceiverOptions) (*PushReceiver, err
 		opts.Logger = slog.Default()
 	}
 	r := &PushReceiver{svc: svc, opts: opts, log: opts.Logger}
-	r.st.SafeMode = opts.AESKey != ""
-	r.h = &wxapi.PushHandler{Crypto: crypto, Logger: opts.Logger, OnPath: r.onPath, OnEvent: r.onEvent}
+	opts.Limits = opts.Limits.WithDefaults()
+	r.st.SafeMode, r.st.Compat = opts.AESKey != "", opts.Compat
+	r.h = &wxapi.PushHandler{Crypto: crypto, Compat: opts.Compat, MaxBody: opts.Limits.MaxBody,
+		Logger: opts.Logger, OnPath: r.onPath, OnEvent: r.onEvent}
 	return r, nil
 }
 
@@ -235,8 +248,7 @@ func (r *PushReceiver) Listen(addr string) (string, error) {
 		r.mu.Unlock()
 		return "", fmt.Errorf("message push: %w", err)
 	}
-	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelWarn)}
+	srv := wxapi.NewPushServer(r, r.opts.Limits, r.log)
 	done := make(chan struct{})
 	r.srv, r.done = srv, done
 	r.mu.Unlock()
@@ -250,7 +262,11 @@ func (r *PushReceiver) Listen(addr string) (string, error) {
 	}()
 	bound := ln.Addr().String()
 	r.update(func(st *PushStatus) { st.Addr = bound })
-	r.log.Info("receiving WeChat pushes", "addr", bound, "safe_mode", r.opts.AESKey != "")
+	r.log.Info("receiving WeChat pushes", "addr", bound, "safe_mode", r.opts.AESKey != "", "compat", r.opts.Compat)
+	if r.opts.Compat {
+		r.log.Warn("compatible mode: plaintext pushes signed only in the URL are accepted besides encrypted ones; their signature does not cover the body",
+			"addr", bound)
+	}
 	return bound, nil
 }
 

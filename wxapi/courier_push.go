@@ -13,31 +13,30 @@ import (
 // safe-mode decryption instead of repeating them, so every endpoint of the
 // app rejects forged and replayed requests the same way.
 
-// ErrReplayed is a request whose timestamp and nonce were already used
-// within the window. It wraps ErrStale, so callers that only care about
-// "reject it" need one check.
-var ErrReplayed = fmt.Errorf("%w: nonce already used", ErrStale)
-
 // CheckFresh applies the handler's timestamp window and nonce memory to a
-// request: ErrStale when the timestamp is missing or outside the window,
-// ErrReplayed when the pair was seen within it. A passing pair is
-// remembered, so call it only after the signature checked out; otherwise a
-// forger could burn the nonces of genuine requests.
+// request whose signature the caller has checked: ErrStale when the
+// timestamp is missing or outside the window, ErrReplayed when the pair
+// was seen within it, ErrBadNonce or ErrBusy. A passing pair is
+// remembered, which is why the signature must be checked first: otherwise
+// a forger could burn the nonces of genuine requests.
 func (h *PushHandler) CheckFresh(timestamp, nonce string) error {
-	err := h.fresh(timestamp, nonce)
-	// fresh answers the bare ErrStale for the window and a wrapped one for a
-	// nonce it has seen: the identity tells the two apart.
-	if err != nil && err != ErrStale { //nolint:errorlint // identity is the point
-		return ErrReplayed
+	sec, err := h.inWindow(timestamp)
+	if err != nil {
+		return err
 	}
+	if nonce == "" || len(nonce) > 64 {
+		return ErrBadNonce
+	}
+	_, err = h.remember(sec, timestamp, nonce)
 	return err
 }
 
 // OpenRequest checks a POSTed push exactly as ServeHTTP does (timestamp
-// window, nonce memory, signature or msg_signature, safe-mode decryption)
-// and returns the plaintext body, or the HTTP status to answer the error
-// with. Handlers that must reply with a body (waybill_notify_query) use it
-// instead of ServeHTTP, whose answer is always "success".
+// window, body size, safe mode, signature or msg_signature and decryption,
+// then the nonce memory) and returns the plaintext body, or the HTTP
+// status to answer the error with. Handlers that must reply with a body
+// (waybill_notify_query) use it instead of ServeHTTP, whose answer is
+// always "success".
 func (h *PushHandler) OpenRequest(r *http.Request) (body []byte, status int, err error) {
 	return h.open(r)
 }

@@ -492,12 +492,17 @@ func pathEvent(orderID string, version int) fixtureCheck {
 func pushURL(query string) string { return "/push?" + query }
 
 // pushBody posts a message-push sample with its published URL query to a
-// PushHandler (Token AAAAA, set A's key and AppID, the clock at the
-// sample's timestamp) and checks what OpenRequest hands on: the body itself
-// in plaintext mode, the published plaintext (plain) in safe mode.
+// PushHandler (Token AAAAA, the clock at the sample's timestamp; in safe
+// mode set A's key and AppID) and checks what OpenRequest hands on: the
+// body itself in plaintext mode, the published plaintext (plain) in safe
+// mode.
 func pushBody(target, plain string, now int64) fixtureCheck {
 	return func(t *testing.T, raw []byte) {
-		h := &PushHandler{Crypto: mustCrypto(t, "AAAAA", keyA, appA), Now: func() time.Time { return time.Unix(now, 0) }}
+		crypto := &PushCrypto{Token: "AAAAA"}
+		if plain != "" {
+			crypto = mustCrypto(t, "AAAAA", keyA, appA)
+		}
+		h := &PushHandler{Crypto: crypto, Now: func() time.Time { return time.Unix(now, 0) }}
 		body, status, err := h.OpenRequest(httptest.NewRequest("POST", target, bytes.NewReader(raw)))
 		if err != nil {
 			t.Fatalf("OpenRequest: HTTP %d %v", status, err)

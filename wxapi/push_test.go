@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -162,90 +166,295 @@ func TestStage(t *testing.T) {
 
 // pushServer runs a PushHandler on loopback with a fixed clock.
 func pushServer(t *testing.T, p *PushCrypto, now time.Time) (*httptest.Server, chan *PathEvent) {
-	got := make(chan *PathEvent, 4)
-	h := &PushHandler{Crypto: p, Now: func() time.Time { return now },
-		OnPath: func(_ context.Context, ev *PathEvent) error { got <- ev; return nil }}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv, got, _ := pushServerWith(t, &PushHandler{Crypto: p}, now)
 	return srv, got
 }
 
+// pushServerWith runs h on loopback with its clock at now (moved by the
+// returned function) and delivers its add_express_path events.
+func pushServerWith(t *testing.T, h *PushHandler, now time.Time) (*httptest.Server, chan *PathEvent, func(time.Time)) {
+	t.Helper()
+	got := make(chan *PathEvent, 16)
+	var mu sync.Mutex
+	h.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	setNow := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
+	h.OnPath = func(_ context.Context, ev *PathEvent) error { got <- ev; return nil }
+	h.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, got, setNow
+}
+
 func post(t *testing.T, u string, q url.Values, body string) (int, string) {
+	t.Helper()
 	resp, err := http.Post(u+"?"+q.Encode(), "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 512)
-	n, _ := resp.Body.Read(buf)
-	b.Write(buf[:n])
-	return resp.StatusCode, b.String()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(b)
+}
+
+// plainQuery signs a plaintext push in the URL, as WeChat does.
+func plainQuery(token, ts, nonce string) url.Values {
+	return url.Values{"signature": {Signature(token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}}
+}
+
+// sealed encrypts body into an Encrypt envelope and signs it as WeChat
+// does in safe mode.
+func sealed(t *testing.T, p *PushCrypto, ts, nonce, body string) (url.Values, string) {
+	t.Helper()
+	enc, err := p.Encrypt([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	envelope, _ := json.Marshal(map[string]string{"ToUserName": "gh_x", "Encrypt": enc})
+	return url.Values{"timestamp": {ts}, "nonce": {nonce}, "encrypt_type": {"aes"},
+		"signature": {Signature(p.Token, ts, nonce)}, "msg_signature": {Signature(p.Token, ts, nonce, enc)}}, string(envelope)
+}
+
+func noDelivery(t *testing.T, got chan *PathEvent, what string) {
+	t.Helper()
+	select {
+	case ev := <-got:
+		t.Fatalf("%s: an event was delivered: %+v", what, ev)
+	default:
+	}
 }
 
 func TestPushHandlerURLVerification(t *testing.T) {
 	srv, _ := pushServer(t, mustCrypto(t, "AAAAA", keyA, appA), time.Unix(1714036504, 0))
-	resp, err := http.Get(srv.URL + "?signature=f464b24fc39322e44b38aa78f5edd27bd1441696&timestamp=1714036504&nonce=1514711492&echostr=4375120948345356249")
-	if err != nil {
-		t.Fatal(err)
+	get := func(q string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
 	}
-	buf := make([]byte, 64)
-	n, _ := resp.Body.Read(buf)
-	if resp.StatusCode != 200 || string(buf[:n]) != "4375120948345356249" {
-		t.Fatalf("echostr answer %d %q", resp.StatusCode, buf[:n])
+	resp, body := get("signature=f464b24fc39322e44b38aa78f5edd27bd1441696&timestamp=1714036504&nonce=1514711492&echostr=4375120948345356249")
+	if resp.StatusCode != 200 || body != "4375120948345356249" {
+		t.Fatalf("echostr answer %d %q", resp.StatusCode, body)
 	}
-	resp, _ = http.Get(srv.URL + "?signature=0000&timestamp=1714036504&nonce=1514711492&echostr=1")
-	if resp.StatusCode != http.StatusUnauthorized {
+	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("echostr answered as %q", ct)
+	}
+	if resp, _ = get("signature=0000&timestamp=1714036504&nonce=1514711492&echostr=1"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("forged echostr check answered %d", resp.StatusCode)
+	}
+	// Correctly signed, but ten minutes old: refused like a stale push.
+	old := "1714035904"
+	if resp, body = get("signature=" + Signature("AAAAA", old, "1") + "&timestamp=" + old + "&nonce=1&echostr=42"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "window") {
+		t.Fatalf("stale echostr check answered %d %q", resp.StatusCode, body)
+	}
+	// Only a plausible echostr is echoed, never markup.
+	sig := Signature("AAAAA", "1714036504", "1514711492")
+	for _, echo := range []string{"<script>alert(1)</script>", "", strings.Repeat("9", 129)} {
+		q := url.Values{"signature": {sig}, "timestamp": {"1714036504"}, "nonce": {"1514711492"}, "echostr": {echo}}
+		if resp, body = get(q.Encode()); resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "<script>") {
+			t.Errorf("echostr %.20q answered %d %q", echo, resp.StatusCode, body)
+		}
 	}
 }
 
+// TestPushHandlerPlainAndSafeMode: a handler without an EncodingAESKey
+// takes plaintext pushes; one with a key takes encrypted pushes and
+// refuses plaintext ones (the downgrade), unless compatible mode is on.
 func TestPushHandlerPlainAndSafeMode(t *testing.T) {
 	const token = "pushtoken"
 	now := time.Unix(1763800000, 0)
 	p := mustCrypto(t, token, keyB, appB)
-	srv, got := pushServer(t, p, now)
+	plainSrv, plainGot := pushServer(t, &PushCrypto{Token: token}, now)
+	safeSrv, safeGot := pushServer(t, p, now)
+	compatSrv, compatGot, _ := pushServerWith(t, &PushHandler{Crypto: p, Compat: true}, now)
 	ts := "1763800000"
 
 	for _, name := range []string{"add_express_path.event.json", "add_express_path.event.xml"} {
 		body := string(fixture(t, name))
 		nonce := "plain-" + name
-		code, answer := post(t, srv.URL, url.Values{"signature": {Signature(token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}}, body)
+		code, answer := post(t, plainSrv.URL, plainQuery(token, ts, nonce), body)
 		if code != 200 || answer != "success" {
 			t.Fatalf("plaintext %s: %d %q", name, code, answer)
 		}
-		if ev := <-got; ev.WaybillID != "123456789" {
+		if ev := <-plainGot; ev.WaybillID != "123456789" {
 			t.Fatalf("plaintext %s delivered %+v", name, ev)
 		}
+		// The downgrade: a plaintext push signed only in the URL.
+		code, answer = post(t, safeSrv.URL, plainQuery(token, ts, nonce), body)
+		if code != http.StatusForbidden || !strings.Contains(answer, "takes only encrypted messages") {
+			t.Fatalf("plaintext %s to safe mode: %d %q", name, code, answer)
+		}
+		noDelivery(t, safeGot, "downgrade")
+		if code, answer = post(t, compatSrv.URL, plainQuery(token, ts, nonce), body); code != 200 || answer != "success" {
+			t.Fatalf("plaintext %s in compatible mode: %d %q", name, code, answer)
+		}
+		<-compatGot
 
-		enc, _ := p.Encrypt([]byte(body))
-		envelope, _ := json.Marshal(map[string]string{"ToUserName": "gh_x", "Encrypt": enc})
-		nonce = "safe-" + name
-		q := url.Values{"timestamp": {ts}, "nonce": {nonce}, "encrypt_type": {"aes"},
-			"signature": {Signature(token, ts, nonce)}, "msg_signature": {Signature(token, ts, nonce, enc)}}
-		if code, answer = post(t, srv.URL, q, string(envelope)); code != 200 || answer != "success" {
+		q, envelope := sealed(t, p, ts, "safe-"+name, body)
+		if code, answer = post(t, safeSrv.URL, q, envelope); code != 200 || answer != "success" {
 			t.Fatalf("safe mode %s: %d %q", name, code, answer)
 		}
-		if ev := <-got; len(ev.Actions) != 3 {
+		if ev := <-safeGot; len(ev.Actions) != 3 {
 			t.Fatalf("safe mode %s delivered %+v", name, ev)
 		}
 		// The same request again is a replay.
-		if code, _ = post(t, srv.URL, q, string(envelope)); code != http.StatusUnauthorized {
-			t.Fatalf("replayed push answered %d", code)
+		if code, answer = post(t, safeSrv.URL, q, envelope); code != http.StatusUnauthorized || !strings.Contains(answer, "already used") {
+			t.Fatalf("replayed push answered %d %q", code, answer)
+		}
+		// An encrypted push to a plaintext receiver cannot be opened.
+		if code, answer = post(t, plainSrv.URL, q, envelope); code != http.StatusBadRequest || !strings.Contains(answer, "no EncodingAESKey") {
+			t.Fatalf("encrypted push to plaintext mode: %d %q", code, answer)
 		}
 	}
 
 	body := string(fixture(t, "add_express_path.event.json"))
 	old := "1763799000" // more than five minutes ago
-	if code, _ := post(t, srv.URL, url.Values{"signature": {Signature(token, old, "n")}, "timestamp": {old}, "nonce": {"n"}}, body); code != http.StatusUnauthorized {
+	if code, _ := post(t, plainSrv.URL, plainQuery(token, old, "n"), body); code != http.StatusUnauthorized {
 		t.Fatalf("stale push answered %d", code)
 	}
-	if code, _ := post(t, srv.URL, url.Values{"signature": {"forged"}, "timestamp": {ts}, "nonce": {"f"}}, body); code != http.StatusUnauthorized {
+	if code, _ := post(t, plainSrv.URL, url.Values{"signature": {"forged"}, "timestamp": {ts}, "nonce": {"f"}}, body); code != http.StatusUnauthorized {
 		t.Fatalf("forged push answered %d", code)
 	}
-	select {
-	case ev := <-got:
-		t.Fatalf("a rejected push was delivered: %+v", ev)
-	default:
+	q, envelope := sealed(t, p, ts, "other", body)
+	q.Set("encrypt_type", "rot13")
+	if code, _ := post(t, safeSrv.URL, q, envelope); code != http.StatusBadRequest {
+		t.Fatalf("unknown encrypt_type answered %d", code)
+	}
+	noDelivery(t, plainGot, "rejected plaintext pushes")
+	noDelivery(t, safeGot, "rejected safe-mode pushes")
+}
+
+// TestForgedRequestDoesNotBurnTheNonce: a request with a bad signature
+// and a fresh timestamp and nonce is refused without remembering them, so
+// the genuine push with the same nonce afterwards is accepted.
+func TestForgedRequestDoesNotBurnTheNonce(t *testing.T) {
+	const token = "pushtoken"
+	now := time.Unix(1763800000, 0)
+	ts := "1763800000"
+	body := string(fixture(t, "add_express_path.event.json"))
+	p := mustCrypto(t, token, keyB, appB)
+
+	plainSrv, plainGot := pushServer(t, &PushCrypto{Token: token}, now)
+	if code, _ := post(t, plainSrv.URL, url.Values{"signature": {Signature("guessed", ts, "n1")}, "timestamp": {ts}, "nonce": {"n1"}}, body); code != http.StatusUnauthorized {
+		t.Fatalf("forged plaintext push answered %d", code)
+	}
+	if code, answer := post(t, plainSrv.URL, plainQuery(token, ts, "n1"), body); code != 200 {
+		t.Fatalf("genuine plaintext push after a forged one with its nonce: %d %q", code, answer)
+	}
+	<-plainGot
+
+	safeSrv, safeGot := pushServer(t, p, now)
+	q, envelope := sealed(t, p, ts, "n2", body)
+	forged := url.Values{}
+	for k, v := range q {
+		forged[k] = v
+	}
+	forged.Set("msg_signature", strings.Repeat("0", 40))
+	if code, _ := post(t, safeSrv.URL, forged, envelope); code != http.StatusUnauthorized {
+		t.Fatalf("forged safe-mode push answered %d", code)
+	}
+	// A plaintext push in the genuine URL's clothes (the downgrade) does
+	// not burn it either.
+	if code, _ := post(t, safeSrv.URL, plainQuery(token, ts, "n2"), body); code != http.StatusForbidden {
+		t.Fatalf("downgraded push answered %d", code)
+	}
+	if code, answer := post(t, safeSrv.URL, q, envelope); code != 200 {
+		t.Fatalf("genuine safe-mode push after forged ones with its nonce: %d %q", code, answer)
+	}
+	<-safeGot
+}
+
+// TestNonceMemoryIsBounded: thousands of forged requests leave the nonce
+// memory empty; a genuine push is remembered and its replay refused while
+// in the window; entries leave with the window; a full memory refuses
+// (503) rather than forgets.
+func TestNonceMemoryIsBounded(t *testing.T) {
+	const token = "pushtoken"
+	start := time.Unix(1763800000, 0)
+	h := &PushHandler{Crypto: &PushCrypto{Token: token}, MaxNonces: 3}
+	srv, got, setNow := pushServerWith(t, h, start)
+	body := string(fixture(t, "add_express_path.event.json"))
+	ts := strconv.FormatInt(start.Unix(), 10)
+
+	for i := range 3000 {
+		nonce := strconv.Itoa(i)
+		q := url.Values{"signature": {Signature("not-the-token", ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}}
+		if code, _ := post(t, srv.URL, q, body); code != http.StatusUnauthorized {
+			t.Fatalf("forged push %d answered %d", i, code)
+		}
+	}
+	if n := h.Remembered(); n != 0 {
+		t.Fatalf("3000 forged pushes left %d nonces in memory", n)
+	}
+
+	genuine := plainQuery(token, ts, "g1")
+	if code, _ := post(t, srv.URL, genuine, body); code != 200 {
+		t.Fatalf("genuine push: %d", code)
+	}
+	<-got
+	if n := h.Remembered(); n != 1 {
+		t.Fatalf("%d nonces after one genuine push", n)
+	}
+	setNow(start.Add(4 * time.Minute)) // still within the 5-minute window
+	if code, answer := post(t, srv.URL, genuine, body); code != http.StatusUnauthorized || !strings.Contains(answer, "already used") {
+		t.Fatalf("replay within the window: %d %q", code, answer)
+	}
+	for _, nonce := range []string{"g2", "g3"} {
+		if code, _ := post(t, srv.URL, plainQuery(token, ts, nonce), body); code != 200 {
+			t.Fatalf("genuine push %s: %d", nonce, code)
+		}
+		<-got
+	}
+	// Full: a fourth genuine push waits rather than pushes an old nonce out.
+	if code, answer := post(t, srv.URL, plainQuery(token, ts, "g4"), body); code != http.StatusServiceUnavailable || !strings.Contains(answer, "try again later") {
+		t.Fatalf("push to a full memory: %d %q", code, answer)
+	}
+	noDelivery(t, got, "push to a full memory")
+
+	// Past the window the old entries go, and the replay is stale anyway.
+	later := start.Add(7 * time.Minute)
+	setNow(later)
+	if n := h.Remembered(); n != 0 {
+		t.Fatalf("%d nonces kept past the window", n)
+	}
+	if code, _ := post(t, srv.URL, genuine, body); code != http.StatusUnauthorized {
+		t.Fatalf("replay past the window: %d", code)
+	}
+	fresh := strconv.FormatInt(later.Unix(), 10)
+	if code, _ := post(t, srv.URL, plainQuery(token, fresh, "g4"), body); code != 200 {
+		t.Fatalf("push after the memory emptied: %d", code)
+	}
+	<-got
+}
+
+// TestNonceMemorySweepsByBucket: entries expire with their timestamp,
+// bucket by bucket, whatever the arrival order.
+func TestNonceMemorySweepsByBucket(t *testing.T) {
+	var m nonceMemory
+	const window = 300
+	now := int64(1_000_000)
+	for i := range 100 {
+		ts := now - window + int64(i*3) // spread over the past window
+		if err := m.add(ts, strconv.Itoa(i), now, window, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.add(now-window, "0", now, window, 1000); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("oldest entry replayed: %v", err)
+	}
+	m.sweep(now+window/2, window)
+	// The 50 older than the window go; a bucket may linger with a few more.
+	if m.n < 50 || m.n > 50+window/nonceBuckets/3+1 {
+		t.Fatalf("half a window later %d of 100 entries remain", m.n)
+	}
+	if len(m.buckets) > nonceBuckets+2 {
+		t.Fatalf("%d buckets", len(m.buckets))
+	}
+	m.sweep(now+window+1, window)
+	if m.n != 0 || len(m.buckets) != 0 {
+		t.Fatalf("a window later: %d entries in %d buckets", m.n, len(m.buckets))
 	}
 }

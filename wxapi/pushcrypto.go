@@ -163,6 +163,10 @@ func (p *PushCrypto) decryptWith(key []byte, encrypt string) ([]byte, error) {
 	return msg, nil
 }
 
+// SafeMode reports whether p holds an EncodingAESKey, so that messages
+// can be encrypted and decrypted.
+func (p *PushCrypto) SafeMode() bool { return p != nil && p.key != nil }
+
 // VerifyURL checks the URL signature of a push or of the echostr check.
 func (p *PushCrypto) VerifyURL(signature, timestamp, nonce string) error {
 	if !signatureEqual(signature, Signature(p.Token, timestamp, nonce)) {
