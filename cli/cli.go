@@ -35,6 +35,10 @@ type env struct {
 	debug  bool
 	gui    GUI
 	outMu  sync.Mutex // serialises lines written by concurrent handlers
+	// secretFile is --secret-file; secretGiven records that --secret was
+	// given (not only the environment), which with a file is an error.
+	secretFile  string
+	secretGiven bool
 }
 
 // globals binds the global flags to fs; they are accepted before and after
@@ -42,7 +46,8 @@ type env struct {
 func (e *env) globals(fs *flag.FlagSet) {
 	fs.StringVar(&e.cfg.APIBase, "api-base", e.cfg.APIBase, "WeChat API host, or a standalone sandbox URL (env WAYBILLDESK_API_BASE)")
 	fs.StringVar(&e.cfg.AppID, "appid", e.cfg.AppID, "mini-program AppID (env WAYBILLDESK_APPID)")
-	fs.StringVar(&e.cfg.Secret, "secret", e.cfg.Secret, "mini-program AppSecret (env WAYBILLDESK_SECRET)")
+	fs.StringVar(&e.cfg.Secret, "secret", e.cfg.Secret, "mini-program AppSecret (visible in ps: prefer --secret-file or env WAYBILLDESK_SECRET)")
+	fs.StringVar(&e.secretFile, "secret-file", e.secretFile, "file holding the mini-program AppSecret (read once, surrounding spaces trimmed)")
 	fs.StringVar(&e.cfg.TokenMode, "token-mode", e.cfg.TokenMode, "access_token endpoint: stable or classic")
 	fs.StringVar(&e.cfg.DBPath, "db", e.cfg.DBPath, "history database file (default in the user config folder)")
 	fs.BoolVar(&e.cfg.Sandbox, "sandbox", e.cfg.Sandbox, "use the embedded sandbox even when credentials are set")
@@ -101,6 +106,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, gui GUI)
 	if *showVersion {
 		fmt.Fprintln(stdout, "waybilldesk", Version)
 		return 0
+	}
+	if err := e.resolveSecret(fs); err != nil {
+		return e.exit(err)
 	}
 	level := slog.LevelWarn
 	if e.debug {
@@ -182,7 +190,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, usageError{err.Error()}
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			return pos, e.resolveSecret(fs)
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]

@@ -39,7 +39,7 @@ func runCourierServe(e *env, args []string) error {
 	fs := flag.NewFlagSet("courier serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8091", "address to serve WeChat's calls on")
 	secrets := bindPushSecrets(fs, "the message-push Token configured in the mini program (signs both endpoints)")
-	scanToken := fs.String("scan-token", "", "token of the scan-to-query signature, when it is not --token")
+	scanToken := bindSecret(fs, "scan-token", envScanToken, "the token of the scan-to-query signature, when it is not the Token")
 	format := fs.String("format", courier.FormatAuto, "back-check answer format: xml, json or auto (as the request)")
 	cellsFile := fs.String("cells", "", "JSON file of the cells shown on the scan-to-query page")
 	companyID := fs.String("company-id", "", "refuse scan queries whose company_id names another company")
@@ -56,7 +56,10 @@ func runCourierServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	scan := *scanToken
+	scan, err := scanToken.get()
+	if err != nil {
+		return fmt.Errorf("courier serve: %w", err)
+	}
 	var cells []courier.Cell
 	if *cellsFile != "" {
 		if cells, err = courier.LoadCells(*cellsFile); err != nil {

@@ -63,7 +63,7 @@ func TestCourierServe(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, `cell 1 (key "pay"): value`) {
 		t.Fatalf("bad cells: exit %d %s", code, errOut)
 	}
-	if _, errOut, code := run(t, "--db", db, "courier", "serve"); code != 2 || !strings.Contains(errOut, "--token is required") {
+	if _, errOut, code := run(t, "--db", db, "courier", "serve"); code != 2 || !strings.Contains(errOut, "Token is required: --token-file F") {
 		t.Fatalf("no token: exit %d %s", code, errOut)
 	}
 	good := filepath.Join(dir, "cells.json")
@@ -161,13 +161,14 @@ func TestCourierUserQueryAndNotify(t *testing.T) {
 	}
 }
 
-// TestCourierServeSafeMode runs the gateway in safe mode: a plaintext back-check (signed only in the URL) gets no path, a
+// TestCourierServeSafeMode runs the gateway with its Token and AES key in
+// files: a plaintext back-check (signed only in the URL) gets no path, a
 // sealed one does; a large body is answered 413.
 func TestCourierServeSafeMode(t *testing.T) {
 	db := courierHistory(t)
 	addr := freeAddr(t)
 	s := startServer(t, addr, "--db", db, "--appid", evAppID, "courier", "serve", "--listen", addr,
-		"--token", evToken, "--aes-key", evAESKey)
+		"--token-file", secretFile(t, "token", evToken), "--aes-key-file", secretFile(t, "key", evAESKey))
 	u := "http://" + addr + "/wx/notify"
 	ev := []byte(`<xml><ToUserName>gh_c</ToUserName><FromUserName>o</FromUserName><MsgType>event</MsgType>` +
 		`<Event>waybill_notify_query</Event><CreateTime>1</CreateTime><WaybillId>CW123</WaybillId>` +

@@ -11,19 +11,20 @@ import (
 	"waybilldesk/wxapi"
 )
 
-// pushSecrets are the message-push flags of a server command.
+// pushSecrets are the message-push secrets of a server command, from
+// flags, files or the environment.
 type pushSecrets struct {
-	token, aesKey, prevKey *string
+	token, aesKey, prevKey *secretOption
 	compat                 *bool
 }
 
-// bindPushSecrets binds --token, --aes-key, --previous-aes-key and
-// --compat to fs.
+// bindPushSecrets binds --token, --aes-key, --previous-aes-key (each with
+// its -file twin and environment variable) and --compat to fs.
 func bindPushSecrets(fs *flag.FlagSet, tokenWhat string) *pushSecrets {
 	return &pushSecrets{
-		token:   fs.String("token", "", tokenWhat),
-		aesKey:  fs.String("aes-key", "", "the EncodingAESKey (43 characters): safe mode, encrypted messages only; needs --appid"),
-		prevKey: fs.String("previous-aes-key", "", "the EncodingAESKey before the last rotation, still accepted"),
+		token:   bindSecret(fs, "token", envPushToken, tokenWhat),
+		aesKey:  bindSecret(fs, "aes-key", envAESKey, "the EncodingAESKey (43 characters): safe mode, encrypted messages only; needs --appid"),
+		prevKey: bindSecret(fs, "previous-aes-key", envPreviousKey, "the EncodingAESKey before the last rotation, still accepted"),
 		compat: fs.Bool("compat", false, "compatible mode (兼容模式): with an EncodingAESKey, also take plaintext messages "+
 			"signed only in the URL, whose signature does not cover the body"),
 	}
@@ -38,14 +39,25 @@ type pushConfig struct {
 // resolve reads the secrets and checks they fit together; cmd prefixes
 // the errors.
 func (p *pushSecrets) resolve(e *env, cmd string) (pushConfig, error) {
-	c := pushConfig{token: *p.token, aesKey: *p.aesKey, prevKey: *p.prevKey, compat: *p.compat}
+	var c pushConfig
+	var err error
+	if c.token, err = p.token.get(); err != nil {
+		return c, fmt.Errorf("%s: %w", cmd, err)
+	}
+	if c.aesKey, err = p.aesKey.get(); err != nil {
+		return c, fmt.Errorf("%s: %w", cmd, err)
+	}
+	if c.prevKey, err = p.prevKey.get(); err != nil {
+		return c, fmt.Errorf("%s: %w", cmd, err)
+	}
+	c.compat = *p.compat
 	switch {
 	case c.token == "":
-		return c, usagef("%s: --token is required", cmd)
+		return c, usagef("%s: %v", cmd, errNoToken)
 	case c.compat && c.aesKey == "":
-		return c, usagef("%s: --compat needs --aes-key: without one every message is plaintext", cmd)
+		return c, usagef("%s: --compat needs an EncodingAESKey (--aes-key-file, env %s or --aes-key): without one every message is plaintext", cmd, envAESKey)
 	case c.aesKey != "" && e.cfg.AppID == "":
-		return c, usagef("%s: safe mode (--aes-key) needs --appid to check the messages are yours", cmd)
+		return c, usagef("%s: safe mode (an EncodingAESKey) needs --appid to check the messages are yours", cmd)
 	}
 	return c, nil
 }

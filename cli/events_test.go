@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,17 @@ const (
 	evAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 	evAppID  = "wxb11529c136998cb6"
 )
+
+// secretFile writes a secret to a file of the test, with a trailing newline
+// as editors and `echo` leave one.
+func secretFile(t *testing.T, name, secret string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // server is a `waybilldesk` server command running in the test.
 type server struct {
@@ -84,14 +96,14 @@ func sealedPush(t *testing.T, c *wxapi.PushCrypto, ts, nonce string, body []byte
 	return q, []byte("<xml><ToUserName>gh_x</ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>")
 }
 
-// TestEventsServe runs the push receiver as a user would: the plaintext
-// downgrade is refused, a forged
+// TestEventsServe runs the push receiver as a user would, its Token and
+// EncodingAESKey in files: the plaintext downgrade is refused, a forged
 // push does not burn its nonce, a replay and a large body are refused,
 // the URL check is answered as text.
 func TestEventsServe(t *testing.T) {
 	addr := freeAddr(t)
 	s := startServer(t, addr, "--appid", evAppID, "--db", filepath.Join(t.TempDir(), "h.db"), "events", "serve",
-		"--listen", addr, "--token", evToken, "--aes-key", evAESKey, "--apply=false")
+		"--listen", addr, "--token-file", secretFile(t, "token", evToken), "--aes-key-file", secretFile(t, "key", evAESKey), "--apply=false")
 	u := "http://" + addr + "/"
 	body, _ := os.ReadFile(filepath.Join("..", "wxapi", "testdata", "fixtures", "add_express_path.event.xml"))
 	crypto, _ := wxapi.NewPushCrypto(evToken, evAESKey, evAppID, "")
@@ -144,12 +156,14 @@ func TestEventsServe(t *testing.T) {
 	}
 }
 
-// TestEventsServeCompat: compatible mode, an explicit --compat, takes
-// plaintext pushes too and says so when it starts.
+// TestEventsServeCompat: compatible mode, from --compat with the secrets in
+// the environment, takes plaintext pushes too and says so when it starts.
 func TestEventsServeCompat(t *testing.T) {
+	t.Setenv(envPushToken, evToken)
+	t.Setenv(envAESKey, evAESKey)
 	addr := freeAddr(t)
 	s := startServer(t, addr, "--appid", evAppID, "--db", filepath.Join(t.TempDir(), "h.db"), "events", "serve",
-		"--listen", addr, "--token", evToken, "--aes-key", evAESKey, "--compat", "--apply=false")
+		"--listen", addr, "--compat", "--apply=false")
 	body, _ := os.ReadFile(filepath.Join("..", "wxapi", "testdata", "fixtures", "add_express_path.event.xml"))
 	now := strconv.FormatInt(time.Now().Unix(), 10)
 	if code, answer := sendPush(t, "http://"+addr+"/", plainPush(evToken, now, "1"), body); code != 200 {
@@ -167,4 +181,90 @@ func TestEventsServeCompat(t *testing.T) {
 	if logs := s.errb.String(); !strings.Contains(logs, "COMPATIBLE mode") || !strings.Contains(logs, "compatible mode: plaintext pushes") {
 		t.Errorf("compatible mode not announced: %s", logs)
 	}
+}
+
+// TestServerSecretsFromFiles: every way a secret file or flag can be
+// wrong is a clear error before anything listens.
+func TestServerSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte(" \n\t\n"), 0o600)
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, bytes.Repeat([]byte("k"), 5000), 0o600)
+	missing := filepath.Join(dir, "missing")
+	token := secretFile(t, "token", evToken)
+	db := filepath.Join(dir, "h.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"token and token file", []string{"events", "serve", "--token", "x", "--token-file", token}, 2, "give --token or --token-file, not both"},
+		{"missing token file", []string{"events", "serve", "--token-file", missing}, 1, "--token-file: open " + missing},
+		{"empty token file", []string{"courier", "serve", "--token-file", empty}, 1, "is empty"},
+		{"oversized token file", []string{"events", "serve", "--token-file", big}, 1, "larger than 4096 bytes"},
+		{"a directory", []string{"events", "serve", "--token-file", dir}, 1, "--token-file: read"},
+		{"missing key file", []string{"--appid", evAppID, "courier", "serve", "--token-file", token, "--aes-key-file", missing}, 1, "--aes-key-file"},
+		{"missing scan token file", []string{"courier", "serve", "--token-file", token, "--scan-token-file", missing}, 1, "--scan-token-file"},
+		{"no token at all", []string{"courier", "serve"}, 2, "--token-file F, env WAYBILLDESK_PUSH_TOKEN or --token"},
+		{"compat without a key", []string{"events", "serve", "--token-file", token, "--compat"}, 2, "--compat needs an EncodingAESKey"},
+		{"key without an AppID", []string{"events", "serve", "--token-file", token, "--aes-key-file", secretFile(t, "k", evAESKey)}, 2, "needs --appid"},
+		{"secret and secret file", []string{"--secret", "s", "--secret-file", token, "version"}, 2, "give --secret or --secret-file, not both"},
+		{"secret file after the command", []string{"--secret", "s", "couriers", "--secret-file", token}, 2, "not both"},
+		{"missing secret file", []string{"--secret-file", missing, "couriers"}, 1, "--secret-file: open"},
+	} {
+		_, errOut, code := run(t, append([]string{"--db", db}, tc.args...)...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d %s", tc.name, code, errOut)
+		}
+		if strings.Contains(errOut, evToken) || strings.Contains(errOut, "kkkk") {
+			t.Errorf("%s: the secret is in the error: %s", tc.name, errOut)
+		}
+	}
+}
+
+// TestSecretFileReachesWeChat: --secret-file, trimmed, is the AppSecret
+// sent for the access_token, and wins over WAYBILLDESK_SECRET.
+func TestSecretFileReachesWeChat(t *testing.T) {
+	t.Setenv("WAYBILLDESK_SECRET", "from-the-environment")
+	secrets := make(chan string, 4)
+	wc := newTokenRecorder(t, secrets)
+	file := secretFile(t, "appsecret", "  s3cret-from-file ")
+	flags := []string{"--db", filepath.Join(t.TempDir(), "h.db"), "--api-base", wc, "--appid", "wxfile"}
+	if _, errOut, code := run(t, append(flags, "--secret-file", file, "courier", "userquery", "--phone", "13800138000")...); code != 0 {
+		t.Fatalf("userquery: exit %d %s", code, errOut)
+	}
+	if got := <-secrets; got != "s3cret-from-file" {
+		t.Fatalf("AppSecret sent: %q", got)
+	}
+	// Without a file the environment still serves.
+	if _, errOut, code := run(t, append(flags, "courier", "userquery", "--phone", "13800138000")...); code != 0 {
+		t.Fatalf("userquery: exit %d %s", code, errOut)
+	}
+	if got := <-secrets; got != "from-the-environment" {
+		t.Fatalf("AppSecret sent: %q", got)
+	}
+}
+
+// newTokenRecorder is a WeChat that records the AppSecret of each
+// access_token request and answers userquery.
+func newTokenRecorder(t *testing.T, secrets chan<- string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case wxapi.PathStableToken:
+			var req wxapi.StableTokenRequest
+			json.NewDecoder(r.Body).Decode(&req)
+			secrets <- req.Secret
+			io.WriteString(w, `{"access_token":"T","expires_in":7200}`)
+		case wxapi.PathToken:
+			secrets <- r.URL.Query().Get("secret")
+			io.WriteString(w, `{"access_token":"T","expires_in":7200}`)
+		default:
+			io.WriteString(w, `{"errcode":0,"exist":1}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
