@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -19,8 +21,59 @@ import (
 // one that is not data:, about: or blob:, or not to a host in
 // Options.AllowHosts. The label's content security policy (policy.go) makes
 // Chromium refuse the same requests itself, and WebSockets, which the Fetch
-// domain does not see. The --host-resolver-rules flag (see launch) is a further
-// line for requests that the Fetch domain does not see, such as DNS prefetch.
+// domain does not see. The browser's flags (networkFlags) are a further line
+// for what neither sees.
+
+// WebRTC is a way around all of that: a label's RTCPeerConnection sends
+// STUN and TURN packets to any address it names, over UDP and TCP, from the
+// browser's network stack and not as requests (measured on Chromium 156: a
+// STUN server on 127.0.0.1 got datagrams, a TURN server connections, with the
+// Fetch guard and the label policy in place). So WebRTC is shut twice:
+// the browser may not send WebRTC traffic except through a proxy
+// (networkFlags), and the peer connection is removed from every window of
+// the tab before the label's script runs (removeWebRTC).
+
+// networkFlags are the browser flags that keep labels off the network.
+//
+//   - --host-resolver-rules: every name fails to resolve except the allowed
+//     hosts, so nothing the Fetch domain misses can reach the network by name.
+//   - --force-webrtc-ip-handling-policy=disable_non_proxied_udp: WebRTC may
+//     use no UDP except through a proxy (measured: gathering then ends at once
+//     with no candidate and no datagram leaves). The flag
+//     --webrtc-ip-handling-policy, without "force", has no effect on the
+//     headless shell (measured: STUN datagrams still sent).
+//   - --block-new-web-contents: window.open and target=_blank make no new
+//     window. A new window would be a tab of its own, outside the tab's
+//     request interception and without removeWebRTC (measured: a popup's
+//     window still has RTCPeerConnection).
+//   - --disable-quic: no HTTP/3 over UDP.
+func networkFlags(p hostPolicy) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("host-resolver-rules", p.resolverRules()),
+		chromedp.Flag("force-webrtc-ip-handling-policy", "disable_non_proxied_udp"),
+		chromedp.Flag("block-new-web-contents", true),
+		chromedp.Flag("disable-quic", true),
+	}
+}
+
+// noWebRTCJS removes WebRTC's peer connection from a window. The
+// constructors are the only way to one, and nothing else a label can
+// reach gives them back.
+const noWebRTCJS = `for (const n of ["RTCPeerConnection", "webkitRTCPeerConnection"]) delete globalThis[n];`
+
+// removeWebRTC runs noWebRTCJS in the tab's window now and in every window
+// the tab makes from now on, before any of the window's own script: the
+// window of a reset (resetTab) and of every frame, also one a label makes to
+// fetch a fresh RTCPeerConnection from (measured on Chromium 156).
+// SetDocumentContent keeps the window, so one run covers every label loaded
+// into it.
+func removeWebRTC(ctx context.Context) error {
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: noWebRTCJS}); err != nil {
+		return err
+	}
+	_, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{Expression: noWebRTCJS})
+	return err
+}
 
 // hostPolicy decides which request URLs a label may load.
 type hostPolicy struct {

@@ -559,12 +559,11 @@ func (r *Renderer) launch() (*browserProc, error) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("host-resolver-rules", r.policy.resolverRules()),
 		// chromedp makes a fresh temporary profile (user-data-dir) for each
 		// process and removes it when the process ends.
 	)
+	opts = append(opts, networkFlags(r.policy)...)
 	if os.Geteuid() == 0 {
 		// Chromium refuses to run as root with its sandbox. chromedp adds the
 		// flag itself for root, but say so here rather than rely on it.
@@ -730,6 +729,18 @@ func tabAlive(t *tab) bool {
 	}
 }
 
+// protectTab sets up what keeps a label on the tab local (guard.go): request
+// interception and no WebRTC.
+func (r *Renderer) protectTab(t *tab) error {
+	if err := guardRequests(t.ctx, r.policy, &t.blocked); err != nil {
+		return fmt.Errorf("guard requests: %w", err)
+	}
+	if err := removeWebRTC(t.ctx); err != nil {
+		return fmt.Errorf("remove WebRTC: %w", err)
+	}
+	return nil
+}
+
 // openTab opens a tab with request interception on. The first Run of a tab
 // context binds the tab's life to the context it gets, so the render's
 // deadline is applied by canceling the tab rather than by passing ctx.
@@ -766,7 +777,7 @@ func (r *Renderer) openTab(ctx context.Context, b *browserProc, noFrames bool) (
 	t := &tab{ctx: tctx, noFrames: noFrames, cspMeta: cspMeta(r.policy.csp)}
 	err := chromedp.Do(tctx)
 	if err == nil {
-		err = guardRequests(tctx, r.policy, &t.blocked)
+		err = r.protectTab(t)
 	}
 	if !stop() && err == nil {
 		err = ctx.Err()
