@@ -207,8 +207,10 @@ func (s *Server) orderInfo(ctx context.Context, waybill string) (*OrderInfo, err
 			AcceptTime: e.ActionTime.In(chinaTime).Format(time.DateTime),
 			// Literally "X \n Y" as the seed writes it; the spaces around
 			// the newline do not show on the page.
-			AcceptAddress: stageName(e.ActionType, status) + " \n " + maskPhones(e.ActionMsg, phones),
-			Remark:        place,
+			// The page is public to whoever scans the label: no pickup
+			// code, no full phone number, in the text or the place.
+			AcceptAddress: stageName(e.ActionType, status) + " \n " + maskScanText(e.ActionMsg, phones),
+			Remark:        maskScanText(place, phones),
 		})
 	}
 	info.OrderStatus = status

@@ -213,10 +213,12 @@ func NotifyRequest(o *store.Order, req *wxapi.AddOrderRequest, e store.PathEvent
 }
 
 // PathOf is a stored event as pushed and as answered to the back-check
-// (the two must agree): the text as it is (seed 003 wants phone numbers in
-// it written out in full), and the courier it names when the event assigns
-// one: the pick-up courier for 90002/90003/100001, the delivery courier for
-// 300002.
+// (the two must agree): the text as it is, and the courier it names when
+// the event assigns one: the pick-up courier for 90002/90003/100001, the
+// delivery courier for 300002. Seed 003 wants phone numbers in the text
+// written out in full, and a pickup code stays too: the notice goes to the
+// receiver's own WeChat, and a back-check answer that differed from the
+// push would make WeChat drop the notice. Only the public scan page masks.
 func PathOf(e store.PathEvent) wxapi.NotifyQueryPath {
 	p := wxapi.NotifyQueryPath{ActionTime: e.ActionTime.Unix(), ActionType: e.ActionType, ActionMsg: e.ActionMsg}
 	name, phone := courierIn(e.ActionMsg)
