@@ -205,7 +205,10 @@ func TestHostPolicy(t *testing.T) {
 			t.Errorf("allowed(%q) = %v, want %v", tt.url, got, tt.want)
 		}
 	}
-	if got, want := p.resolverRules(), "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE cdn.example.com, EXCLUDE 127.0.0.1, EXCLUDE static.example.org"; got != want {
+	if got, want := p.resolverRules(), "MAP * ~NOTFOUND, EXCLUDE cdn.example.com, EXCLUDE 127.0.0.1, EXCLUDE static.example.org"; got != want {
 		t.Errorf("resolverRules = %q, want %q", got, want)
+	}
+	if got, want := p.proxyBypass(), "<-loopback>;cdn.example.com;127.0.0.1:8080;static.example.org"; got != want {
+		t.Errorf("proxyBypass = %q, want %q", got, want)
 	}
 }

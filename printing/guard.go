@@ -35,8 +35,17 @@ import (
 
 // networkFlags are the browser flags that keep labels off the network.
 //
+//   - --proxy-server and --proxy-bypass-list: every connection the browser
+//     makes, of any kind (requests, WebSocket, WebRTC over TCP, preconnects),
+//     goes to a proxy that does not exist (deadProxy), except to an allowed
+//     host (proxyBypass). This is what keeps a label from localhost, from
+//     127.0.0.0/8 and ::1, and from the machine's own addresses when the
+//     label policy and the request guard are somehow passed: the Fetch domain
+//     does not see WebSockets, and Chromium resolves "localhost" itself
+//     whatever the resolver rules say (both measured on Chromium 156).
 //   - --host-resolver-rules: every name fails to resolve except the allowed
-//     hosts, so nothing the Fetch domain misses can reach the network by name.
+//     hosts, so nothing the Fetch domain misses can reach the network by name,
+//     and the dead proxy's name never reaches a DNS server.
 //   - --force-webrtc-ip-handling-policy=disable_non_proxied_udp: WebRTC may
 //     use no UDP except through a proxy (measured: gathering then ends at once
 //     with no candidate and no datagram leaves). The flag
@@ -48,11 +57,20 @@ import (
 //     window still has RTCPeerConnection).
 //   - --disable-quic: no HTTP/3 over UDP.
 func networkFlags(p hostPolicy) []chromedp.ExecAllocatorOption {
-	return []chromedp.ExecAllocatorOption{
+	return append(proxyFlags(p),
 		chromedp.Flag("host-resolver-rules", p.resolverRules()),
 		chromedp.Flag("force-webrtc-ip-handling-policy", "disable_non_proxied_udp"),
 		chromedp.Flag("block-new-web-contents", true),
 		chromedp.Flag("disable-quic", true),
+	)
+}
+
+// proxyFlags send every connection to a host that p does not allow to
+// deadProxy.
+func proxyFlags(p hostPolicy) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("proxy-server", deadProxy),
+		chromedp.Flag("proxy-bypass-list", p.proxyBypass()),
 	}
 }
 
@@ -133,11 +151,29 @@ func (p hostPolicy) allowed(rawURL string) bool {
 	return false
 }
 
+// deadProxy is the proxy of every connection to a host that is not allowed.
+// It cannot be reached: .invalid names never resolve (RFC 6761), and the
+// resolver rules fail every name besides. A proxy that fails is an error;
+// Chromium does not fall back to a direct connection unless the proxy list
+// says DIRECT.
+const deadProxy = "http://waybilldesk-no-network.invalid:9"
+
+// proxyBypass is the value of --proxy-bypass-list: the allowed hosts, which
+// are reached directly. "<-loopback>" takes away Chromium's implicit bypass
+// of localhost and loopback addresses, so those go to the dead proxy too
+// unless an entry names them.
+func (p hostPolicy) proxyBypass() string {
+	rules := []string{"<-loopback>"}
+	rules = append(rules, p.hosts...) // hostEntryRe: no separators inside
+	return strings.Join(rules, ";")
+}
+
 // resolverRules is the value of --host-resolver-rules: every name fails to
-// resolve except localhost and the allowed hosts, so nothing the Fetch domain
-// misses can reach the network by name either.
+// resolve except the allowed hosts, so nothing the Fetch domain misses can
+// reach the network by name. Chromium answers "localhost" itself, so leaving
+// it out here does not stop it; the dead proxy does (networkFlags).
 func (p hostPolicy) resolverRules() string {
-	rules := []string{"MAP * ~NOTFOUND", "EXCLUDE localhost"}
+	rules := []string{"MAP * ~NOTFOUND"}
 	for _, h := range p.hosts {
 		if name := hostOnly(h); name != "" {
 			rules = append(rules, "EXCLUDE "+name)

@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,6 +276,104 @@ func TestWebRTCCannotSend(t *testing.T) {
 		t.Logf("outcomes %q; seen %q", res.Outcomes, seen)
 		if k := seenKinds(seen); k["udp"] > 0 {
 			t.Errorf("with the browser flags, the STUN/TURN listener got %d datagrams", k["udp"])
+		}
+	})
+}
+
+// TestLabelCannotReachNetwork: a label that tries WebSocket, WebRTC, fetch,
+// XHR, EventSource, a beacon, images, frames and preconnects against
+// listeners on 127.0.0.1, ::1, localhost and the machine's own addresses
+// reaches none of them, with nothing allowed and with another port of
+// 127.0.0.1 allowed, and still prints.
+func TestLabelCannotReachNetwork(t *testing.T) {
+	rec := newNetRecorder(t)
+	probes := connectProbes(rec) + webrtcProbes(rec)
+	html := hostileLabel(t, probes)
+
+	t.Run("control: a browser without guards reaches every listener", func(t *testing.T) {
+		res := renderNaked(t, html)
+		seen := rec.settled()
+		t.Logf("outcomes %q", res.Outcomes)
+		for name := range rec.tcp {
+			if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasPrefix(s, "tcp "+name+":") }) {
+				t.Errorf("the listener on %s saw nothing: the test label no longer reaches it on this browser", name)
+			}
+		}
+		if seenKinds(seen)["udp"] == 0 {
+			t.Error("the UDP listener saw nothing: the WebRTC tries no longer work on this browser")
+		}
+	})
+	rec.reset()
+
+	t.Run("renderer, nothing allowed", func(t *testing.T) {
+		r := newTestRenderer(t, Options{})
+		start := time.Now()
+		pdf, res := renderProbed(t, r, html)
+		t.Logf("rendered in %v; outcomes %q", time.Since(start).Round(time.Millisecond), res.Outcomes)
+		if seen := rec.settled(); len(seen) > 0 {
+			t.Errorf("the listeners saw %d connections or datagrams: %q", len(seen), seen)
+		}
+		if info := pdfinfo(t, writeTemp(t, "hostile.pdf", pdf)); info.pages != 1 {
+			t.Errorf("pages = %d, want 1", info.pages)
+		}
+	})
+	rec.reset()
+
+	t.Run("renderer, another port allowed", func(t *testing.T) {
+		var hits atomic.Int32
+		logo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(onePixelPNG)
+		}))
+		defer logo.Close()
+		r := newTestRenderer(t, Options{AllowHosts: []string{logo.Listener.Addr().String()}})
+		withLogo := hostileLabel(t, probes+`<img src="`+logo.URL+`/logo.png">`)
+		pdf, res := renderProbed(t, r, withLogo)
+		t.Logf("outcomes %q", res.Outcomes)
+		if seen := rec.settled(); len(seen) > 0 {
+			t.Errorf("the listeners saw %d connections or datagrams: %q", len(seen), seen)
+		}
+		if hits.Load() == 0 {
+			t.Error("the allowed host:port got no request")
+		}
+		if info := pdfinfo(t, writeTemp(t, "hostile.pdf", pdf)); info.pages != 1 {
+			t.Errorf("pages = %d, want 1", info.pages)
+		}
+	})
+	rec.reset()
+
+	t.Run("browser flags alone", func(t *testing.T) {
+		// No label policy, no request guard, no WebRTC removal: the flags
+		// on their own stop every try.
+		res := renderNaked(t, html, networkFlags(newHostPolicy(nil))...)
+		t.Logf("outcomes %q", res.Outcomes)
+		if seen := rec.settled(); len(seen) > 0 {
+			t.Errorf("the listeners saw %d connections or datagrams: %q", len(seen), seen)
+		}
+	})
+	rec.reset()
+
+	t.Run("dead proxy alone", func(t *testing.T) {
+		// The proxy flags on their own stop every connection, WebSocket
+		// included. (The whole set of flags stops them even without the
+		// proxy on Chromium 156, for reasons of its own: this is the test
+		// that would miss the proxy.)
+		// An allowed host:port is bypassed and reached directly.
+		var hits atomic.Int32
+		logo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(onePixelPNG)
+		}))
+		defer logo.Close()
+		p := newHostPolicy([]string{logo.Listener.Addr().String()})
+		renderNaked(t, hostileLabel(t, connectProbes(rec)+`<img src="`+logo.URL+`/logo.png">`), proxyFlags(p)...)
+		if seen := rec.settled(); len(seen) > 0 {
+			t.Errorf("the listeners saw %d connections: %q", len(seen), seen)
+		}
+		if hits.Load() == 0 {
+			t.Error("the allowed host:port, bypassing the proxy, got no request")
 		}
 	})
 }
