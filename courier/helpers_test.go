@@ -65,7 +65,7 @@ func startGateway(t *testing.T, now time.Time, opts Options) *gateway {
 }
 
 // openDB opens an empty history in a temporary folder.
-func openDB(t *testing.T) *store.DB {
+func openDB(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "history.db"))
 	if err != nil {
