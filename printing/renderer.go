@@ -167,6 +167,7 @@ type tab struct {
 	// draws nothing, so it prints PDFs and takes no screenshots.
 	noFrames bool
 	blocked  blockedLog
+	dialogs  dialogLog
 }
 
 // viewport is the label size and dot density a PNG tab is set up for.
@@ -402,7 +403,8 @@ func (r *Renderer) render(ctx context.Context, kind renderKind, html string, siz
 		return fail(err)
 	}
 
-	t.blocked.take() // forget what a previous label's late requests left there
+	t.blocked.take() // forget what a previous label's late requests and dialogs left there
+	t.dialogs.take()
 	lt := inspect(html)
 	t.scripted = lt.script
 
@@ -425,6 +427,12 @@ func (r *Renderer) render(ctx context.Context, kind renderKind, html string, siz
 		// the label, and the fix (Options.AllowHosts) is a setting.
 		r.log.Warn("label asked for resources on hosts that are not allowed; blocked them (AllowHosts allows a host)",
 			"kind", kind, "size", size.String(), "hosts", hosts)
+	}
+	if n, first := t.dialogs.take(); n > 0 {
+		// A template that asks for an answer is a template to fix: say so,
+		// even though the label printed.
+		r.log.Warn("label opened JavaScript dialogs; dismissed them at once",
+			"kind", kind, "size", size.String(), "count", n, "dialogs", first)
 	}
 	if runErr == nil {
 		r.log.Debug("label rendered", "kind", kind, "size", size.String(), "bytes_in", len(html), "took", time.Since(begin))
@@ -729,9 +737,11 @@ func tabAlive(t *tab) bool {
 	}
 }
 
-// protectTab sets up what keeps a label on the tab local (guard.go): request
-// interception and no WebRTC.
+// protectTab sets up what keeps a label on the tab local (guard.go), request
+// interception and no WebRTC, and what keeps it from blocking the tab: the
+// answer to its dialogs (dialogs.go).
 func (r *Renderer) protectTab(t *tab) error {
+	dismissDialogs(t.ctx, &t.dialogs)
 	if err := guardRequests(t.ctx, r.policy, &t.blocked); err != nil {
 		return fmt.Errorf("guard requests: %w", err)
 	}
