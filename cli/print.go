@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -342,7 +341,7 @@ func runRender(e *env, args []string) error {
 	if *dpi < 72 || *dpi > 1200 {
 		return usagef("render: --dpi %g is outside 72..1200", *dpi)
 	}
-	raw, err := os.ReadFile(*htmlFile)
+	raw, err := printing.ReadHTMLFile(*htmlFile) // at most printing.MaxHTMLBytes: /dev/zero fails at once
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}

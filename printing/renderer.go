@@ -352,6 +352,9 @@ const (
 // The label is scanned once (inspect) for what plan and the tab's cleanup
 // need to know of it.
 func (r *Renderer) render(ctx context.Context, kind renderKind, html string, size Size, plan func(*tab, labelTraits) []step) error {
+	if err := checkHTMLSize(html); err != nil {
+		return err
+	}
 	if strings.TrimSpace(html) == "" {
 		return ErrEmptyHTML
 	}
