@@ -105,7 +105,12 @@ type Options struct {
 	// phone numbers and addresses.
 	Logger *slog.Logger
 	// AllowHosts lists hosts (besides data: and about:) a label may load resources from; default none.
-	// An entry "host" allows any port, "host:port" one port.
+	// An entry "host" allows any port, "host:port" one port. Only what an
+	// entry names is reachable: localhost, loopback addresses and the
+	// machine's own addresses too. Even to these hosts a label opens no
+	// WebSocket and no WebRTC connection, and it cannot load from an IPv6
+	// address (see policy.go); entries that are not "host" or "host:port"
+	// are ignored, with a warning.
 	AllowHosts []string
 }
 
