@@ -104,8 +104,8 @@ type layout struct {
 // least three known columns.
 func findHeader(t *table, override ColumnMap) (*layout, error) {
 	bestScore, bestRow := 0, 0
-	for i, rec := range t.records {
-		if i >= headerScanRows {
+	for _, rec := range t.records {
+		if rec.row > headerScanRows {
 			break
 		}
 		if rec.blank() {

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -72,11 +72,14 @@ func (p *Plan) Invalid() int {
 	return n
 }
 
-// PreviewFile reads a file and previews it.
+// PreviewFile reads a file of at most MaxFileBytes and previews it.
 func (im *Importer) PreviewFile(ctx context.Context, path string) (*Plan, error) {
-	data, err := os.ReadFile(path)
+	if _, err := FormatOf(path); err != nil {
+		return nil, err
+	}
+	data, err := readFileLimited(path)
 	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+		return nil, fmt.Errorf("import %s: %w", filepath.Base(path), err)
 	}
 	return im.Preview(ctx, filepath.Base(path), data)
 }
@@ -88,6 +91,10 @@ func (im *Importer) Preview(ctx context.Context, name string, data []byte) (*Pla
 	format, err := FormatOf(name)
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("import %s: %w", name, tooLarge("", "the file is %s, more than the %s an import reads: split it",
+			megabytes(int64(len(data))), megabytes(MaxFileBytes)))
 	}
 	sum := sha256.Sum256(data)
 	plan := &Plan{File: name, Hash: hex.EncodeToString(sum[:]), Format: format}
@@ -124,19 +131,83 @@ func (im *Importer) Preview(ctx context.Context, name string, data []byte) (*Pla
 	return plan, nil
 }
 
-// readTabular reads a CSV or XLSX file into drafts.
-func (im *Importer) readTabular(plan *Plan, data []byte, couriers []orders.Courier) ([]*draft, error) {
-	var t *table
-	var err error
-	if plan.Format == FormatXLSX {
-		t, err = readXLSX(data, im.opts.Sheet)
-	} else {
-		t, err = readCSV(data)
+// rowSource streams the rows of a tabular file, so that a file is never
+// held whole as cells: only the rows above the header and each row while
+// it becomes a draft.
+type rowSource interface {
+	// next returns the next row; io.EOF after the last.
+	next() (record, error)
+	close() error
+}
+
+// openTabular starts reading a CSV or XLSX file.
+func (im *Importer) openTabular(format Format, data []byte) (rowSource, *table, error) {
+	if format == FormatXLSX {
+		src, err := openXLSX(data, im.opts.Sheet)
+		if err != nil {
+			return nil, nil, err
+		}
+		return src, &table{sheet: src.sheet}, nil
 	}
+	src := openCSV(data)
+	return src, &table{encoding: src.encoding}, nil
+}
+
+// headedRows reads the rows where a header may be (rows 1 to
+// headerScanRows, and the first row below them) ahead, so the header can
+// be found, then hands out every row in order: those first, then the rest
+// of the source as it is read.
+type headedRows struct {
+	src  rowSource
+	head []record
+	eof  bool // the source ended within the head
+}
+
+// readHead reads the head of a source.
+func readHead(src rowSource) (*headedRows, error) {
+	h := &headedRows{src: src}
+	for {
+		rec, err := src.next()
+		if errors.Is(err, io.EOF) {
+			h.eof = true
+			return h, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		h.head = append(h.head, rec)
+		if rec.row > headerScanRows {
+			return h, nil
+		}
+	}
+}
+
+// next returns the next row; io.EOF after the last.
+func (h *headedRows) next() (record, error) {
+	if len(h.head) > 0 {
+		rec := h.head[0]
+		h.head = h.head[1:]
+		return rec, nil
+	}
+	if h.eof {
+		return record{}, io.EOF
+	}
+	return h.src.next()
+}
+
+// readTabular reads a CSV or XLSX file into drafts, one row at a time.
+func (im *Importer) readTabular(plan *Plan, data []byte, couriers []orders.Courier) ([]*draft, error) {
+	src, t, err := im.openTabular(plan.Format, data)
 	if err != nil {
 		return nil, err
 	}
+	defer src.close()
 	plan.Encoding, plan.Sheet = t.encoding, t.sheet
+	rows, err := readHead(src)
+	if err != nil {
+		return nil, err
+	}
+	t.records = rows.head
 	l, err := findHeader(t, im.opts.Map)
 	if err != nil {
 		return nil, err
@@ -147,15 +218,31 @@ func (im *Importer) readTabular(plan *Plan, data []byte, couriers []orders.Couri
 	}
 	b := &builder{l: l, csv: plan.Format == FormatCSV, dflt: im.opts.Defaults, couriers: couriers,
 		loc: im.opts.Location, now: im.opts.Now()}
+	return buildDrafts(b, rows)
+}
+
+// buildDrafts makes a draft of each data row below the header, at most
+// MaxRows of them.
+func buildDrafts(b *builder, rows *headedRows) ([]*draft, error) {
 	var drafts []*draft
-	for _, rec := range t.records {
-		if rec.row <= l.headerRow || rec.blank() {
+	for {
+		rec, err := rows.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if rec.row <= b.l.headerRow || rec.blank() {
 			continue
+		}
+		if len(drafts) == MaxRows {
+			return nil, tooLarge(fmt.Sprintf("row %d", rec.row), "%s", rowLimit())
 		}
 		drafts = append(drafts, b.build(rec))
 	}
 	if len(drafts) == 0 {
-		return nil, fmt.Errorf("no data rows below the header (row %d)", l.headerRow)
+		return nil, fmt.Errorf("no data rows below the header (row %d)", b.l.headerRow)
 	}
 	return drafts, nil
 }

@@ -59,7 +59,8 @@ func (r record) blank() bool {
 	return true
 }
 
-// table is a tabular file before its header is found.
+// table is the top of a tabular file, where its header is looked for:
+// the rows below are streamed, never kept as a whole (see rowSource).
 type table struct {
 	encoding string // CSV only: "UTF-8", "UTF-8 BOM", "GB18030", "UTF-16LE"
 	sheet    string // XLSX only

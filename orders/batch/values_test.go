@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -116,8 +117,9 @@ func TestDecodeText(t *testing.T) {
 		{append([]byte("订单"), []byte("号")[:2]...), "UTF-8"},    // cut inside a character
 		{[]byte{0xff, 0xfe, 0xa2, 0x8b, 0x55, 0x53}, "UTF-16"}, // 订单 in UTF-16LE
 	} {
-		text, enc, err := decodeText(tt.in)
-		if err != nil || enc != tt.want || !strings.HasPrefix(text, "订单") {
+		r, enc := decodeText(tt.in)
+		text, err := io.ReadAll(r)
+		if err != nil || enc != tt.want || !strings.HasPrefix(string(text), "订单") {
 			t.Errorf("decodeText(% x) = %q, %q, %v; want %s", tt.in, text, enc, err, tt.want)
 		}
 	}
