@@ -1,8 +1,10 @@
 package batch
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,17 +15,24 @@ import (
 // readJSONL reads JSON Lines: one addOrder body per line, as in
 // examples/order.json. Unknown fields are errors (a misspelt field would
 // otherwise be dropped silently). What a line leaves out (sender, courier,
-// weight, size) comes from the defaults; the rest is the line's own.
+// weight, size) comes from the defaults; the rest is the line's own. A
+// line may be MaxLineBytes long, and a file may hold MaxRows orders.
 func (im *Importer) readJSONL(data []byte, couriers []orders.Courier) ([]*draft, error) {
 	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes+2) // the line and its CR LF
 	var drafts []*draft
 	firstLine := map[string]int{}
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
+	n := 0
+	for ; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
 		if line == "" {
 			continue
 		}
-		d := &draft{row: i + 1, src: sources{}, jsonl: true}
+		if len(drafts) == MaxRows {
+			return nil, tooLarge(fmt.Sprintf("line %d", n+1), "an import reads at most %d orders", MaxRows)
+		}
+		d := &draft{row: n + 1, src: sources{}, jsonl: true}
 		drafts = append(drafts, d)
 		dec := json.NewDecoder(strings.NewReader(line))
 		dec.DisallowUnknownFields()
@@ -49,6 +58,12 @@ func (im *Importer) readJSONL(data []byte, couriers []orders.Courier) ([]*draft,
 			firstLine[d.shopID] = d.row
 		}
 		im.jsonDefaults(d, couriers)
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, tooLarge(fmt.Sprintf("line %d", n+1), "the line is longer than the %s an import reads", megabytes(MaxLineBytes))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", n+1, err)
 	}
 	if len(drafts) == 0 {
 		return nil, fmt.Errorf("the file has no lines")

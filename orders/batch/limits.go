@@ -88,10 +88,33 @@ func readFileLimited(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileBytes {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return readUpTo(f)
+	}
+	if st.Size() > MaxFileBytes {
 		return nil, tooLarge("", "the file is %s, more than the %s an import reads: split it", megabytes(st.Size()), megabytes(MaxFileBytes))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	// Read into a buffer of the file's size, so it is held once, not
+	// copied as it grows; a byte more tells a file still being written.
+	data := make([]byte, st.Size()+1)
+	n, err := io.ReadFull(f, data)
+	if err == nil {
+		return nil, fmt.Errorf("the file grew while it was read: wait until it is written whole")
+	}
+	if err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
+	}
+	return data[:n], nil
+}
+
+// readUpTo reads what is not a regular file (a pipe, a device) to its end,
+// refusing it past MaxFileBytes.
+func readUpTo(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
 		return nil, err
 	}

@@ -75,8 +75,11 @@ func openXLSX(data []byte, sheet string) (_ *xlsxSource, err error) {
 			return nil, err
 		}
 	}
-	if err = src.firstWithData(candidates); err != nil {
+	if err = src.firstWithData(candidates); errors.Is(err, errNoData) {
 		return nil, fmt.Errorf("%w (sheets: %s)", err, sheetNames(sheets))
+	}
+	if err != nil {
+		return nil, err
 	}
 	return src, nil
 }
