@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
@@ -38,11 +39,22 @@ func runOrder(e *env, args []string) error {
 }
 
 // readOrderFile reads an addOrder body; unknown fields are an error so a
-// misspelt field name is not silently dropped.
+// misspelt field name is not silently dropped. The file may hold at most
+// 1 MB (an order is a few KB): /dev/zero, or a log given by mistake, is
+// refused after 1 MB and a byte, not read until memory runs out.
 func readOrderFile(path string) (*wxapi.AddOrderRequest, error) {
-	raw, err := os.ReadFile(path)
+	const maxOrderFile = 1 << 20
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read order file: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxOrderFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read order file %s: %w", path, err)
+	}
+	if len(raw) > maxOrderFile {
+		return nil, fmt.Errorf("order file %s: too large: more than 1 MB; an order file holds one addOrder body (a few KB)", path)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
