@@ -2,6 +2,6 @@
 
 package cli
 
-// raceSlowdown scales the time limits of the tests: 1 without the race
-// detector.
-const raceSlowdown = 1
+// Without the race detector the time and memory limits of the tests hold
+// as written.
+const raceSlowdown, raceMemory = 1, 1

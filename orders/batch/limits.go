@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -111,15 +112,25 @@ func readFileLimited(path string) ([]byte, error) {
 	return data[:n], nil
 }
 
-// readUpTo reads what is not a regular file (a pipe, a device) to its end,
-// refusing it past MaxFileBytes.
+// readUpTo reads what is not a regular file (a pipe, a device) to its end
+// in chunks of growing size, and refuses it past MaxFileBytes before the
+// chunks are joined: /dev/zero costs the limit once, not twice.
 func readUpTo(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
-	if err != nil {
-		return nil, err
+	var chunks [][]byte
+	total, next := 0, 64<<10
+	for {
+		chunk := make([]byte, min(next, MaxFileBytes+1-total))
+		n, err := io.ReadFull(r, chunk)
+		chunks = append(chunks, chunk[:n])
+		total += n
+		switch {
+		case total > MaxFileBytes:
+			return nil, tooLarge("", "the file holds more than the %s an import reads: split it", megabytes(MaxFileBytes))
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return bytes.Join(chunks, nil), nil
+		case err != nil:
+			return nil, err
+		}
+		next *= 2
 	}
-	if len(data) > MaxFileBytes {
-		return nil, tooLarge("", "the file holds more than the %s an import reads: split it", megabytes(MaxFileBytes))
-	}
-	return data, nil
 }
