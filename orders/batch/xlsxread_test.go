@@ -341,11 +341,18 @@ func TestXLSXRefusesMalformed(t *testing.T) {
 		{`<sheetData><row r="3"><c><v>1</v></c></row><row r="2"><c><v>2</v></c></row></sheetData>`, "", "row 2 comes after row 3"},
 		{`<sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData>`, `<si><t>a</t></si>`, "row 1, column A: the cell refers to shared string 7, and the workbook has 1"},
 		{`<sheetData><row r="1"><c r="1"><v>1</v></c></row></sheetData>`, "", `"1" is not a cell reference`},
+		{`<sheetData><row r="1"><c r="A1"><v>1</v></row></c></sheetData>`, "", "unexpected end tag </row>"},
+		{`<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`, "", "unexpected end tag </worksheet>"},
 	} {
 		err := readAll(handWorkbook(t, tt.sheet, tt.sst))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.sheet, err, tt.want)
 		}
+	}
+	// A sheet cut short is an error, not the rows before the cut.
+	err := readAll(sheetWorkbook(t, sheetHead+`<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`))
+	if err == nil || !strings.Contains(err.Error(), "xl/worksheets/sheet1.xml: XML syntax error: the part ends inside <v>") {
+		t.Errorf("a sheet cut short: %v", err)
 	}
 }
 
