@@ -6,11 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"text/tabwriter"
 
 	"waybilldesk/desk"
+	"waybilldesk/internal/capped"
 	"waybilldesk/orders"
 	"waybilldesk/wxapi"
 )
@@ -44,17 +43,12 @@ func runOrder(e *env, args []string) error {
 // refused after 1 MB and a byte, not read until memory runs out.
 func readOrderFile(path string) (*wxapi.AddOrderRequest, error) {
 	const maxOrderFile = 1 << 20
-	f, err := os.Open(path)
+	raw, err := capped.ReadFile(path, maxOrderFile)
+	if errors.Is(err, capped.ErrTooLarge) {
+		return nil, fmt.Errorf("order file %s: %w; an order file holds one addOrder body (a few KB)", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read order file: %w", err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxOrderFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read order file %s: %w", path, err)
-	}
-	if len(raw) > maxOrderFile {
-		return nil, fmt.Errorf("order file %s: too large: more than 1 MB; an order file holds one addOrder body (a few KB)", path)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+
+	"waybilldesk/internal/capped"
 )
 
 // Secrets (the AppSecret, the message-push Token, the EncodingAESKey) can
@@ -65,17 +66,12 @@ func (s *secretOption) get() (string, error) {
 // trimmed. A missing, unreadable, empty or oversized file is an error
 // naming the flag, never the content.
 func readSecretFile(path, flagName string) (string, error) {
-	f, err := os.Open(path)
+	b, err := capped.ReadFile(path, maxSecretFile)
+	if errors.Is(err, capped.ErrTooLarge) {
+		return "", fmt.Errorf("%s: %s is larger than %d bytes: it should hold only the secret", flagName, path, maxSecretFile)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flagName, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return "", fmt.Errorf("%s: read %s: %w", flagName, path, err)
-	}
-	if len(b) > maxSecretFile {
-		return "", fmt.Errorf("%s: %s is larger than %d bytes: it should hold only the secret", flagName, path, maxSecretFile)
 	}
 	v := strings.TrimSpace(string(b))
 	if v == "" {

@@ -1,16 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"waybilldesk/desk"
+	"waybilldesk/internal/capped"
 	"waybilldesk/wxapi"
 )
 
@@ -30,12 +31,13 @@ func (e *env) withDesk(run func(d *desk.Desk) error) error {
 
 // readJSONFile decodes a request body file, refusing unknown fields.
 func readJSONFile(path string, v any) error {
-	f, err := os.Open(path)
+	// A request body or a sender is a few KB: a log or /dev/zero given by
+	// mistake is refused after 1 MB.
+	raw, err := capped.ReadFile(path, 1<<20)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -3,8 +3,8 @@ package printing
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
+
+	"waybilldesk/internal/capped"
 )
 
 // MaxHTMLBytes is the largest label the renderer takes: 2 MiB of HTML (as
@@ -44,30 +44,15 @@ func mebibytes(n int64) string {
 // of filling the memory; a regular file over the cap is refused by its size,
 // without reading it.
 func ReadHTMLFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, err := capped.ReadFile(path, MaxHTMLBytes)
+	var tl *capped.TooLargeError
+	switch {
+	case errors.As(err, &tl) && tl.Size >= 0:
+		return "", fmt.Errorf("read label %s: %w", path, tooLarge(fmt.Sprintf("%s (%d bytes)", mebibytes(tl.Size), tl.Size)))
+	case errors.As(err, &tl):
+		return "", fmt.Errorf("read label %s: %w", path, tooLarge(fmt.Sprintf("more than %d bytes", MaxHTMLBytes)))
+	case err != nil:
 		return "", fmt.Errorf("read label: %w", err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxHTMLBytes {
-		return "", fmt.Errorf("read label %s: %w", path, tooLarge(fmt.Sprintf("%s (%d bytes)", mebibytes(fi.Size()), fi.Size())))
-	}
-	data, err := readHTML(f)
-	if err != nil {
-		return "", fmt.Errorf("read label %s: %w", path, err)
-	}
-	return data, nil
-}
-
-// readHTML reads a label of at most MaxHTMLBytes from r, reading at most one
-// byte more.
-func readHTML(r io.Reader) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxHTMLBytes+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > MaxHTMLBytes {
-		return "", tooLarge(fmt.Sprintf("more than %d bytes", MaxHTMLBytes))
 	}
 	return string(data), nil
 }

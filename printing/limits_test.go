@@ -3,7 +3,6 @@ package printing
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -85,25 +84,4 @@ func TestReadHTMLFile(t *testing.T) {
 			t.Errorf("err = %v, want os.ErrNotExist", err)
 		}
 	})
-}
-
-// countingZero is an endless reader of zeros that counts what it gave.
-type countingZero struct{ n int64 }
-
-func (c *countingZero) Read(p []byte) (int, error) {
-	clear(p)
-	c.n += int64(len(p))
-	return len(p), nil
-}
-
-// TestReadHTMLReadsAtMostCapPlusOne: an endless source is read only one
-// byte past the cap.
-func TestReadHTMLReadsAtMostCapPlusOne(t *testing.T) {
-	src := &countingZero{}
-	if _, err := readHTML(io.Reader(src)); !errors.Is(err, ErrHTMLTooLarge) {
-		t.Fatalf("err = %v, want ErrHTMLTooLarge", err)
-	}
-	if src.n > MaxHTMLBytes+1 {
-		t.Errorf("read %d bytes, want at most %d", src.n, MaxHTMLBytes+1)
-	}
 }

@@ -3,9 +3,10 @@ package batch
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
+
+	"waybilldesk/internal/capped"
 )
 
 // Field is one of our template's columns: the name users see in the
@@ -126,7 +127,7 @@ type ColumnMap map[Field]string
 // ReadColumnMap reads a --map file: a JSON object of our field names to the
 // file's header names, e.g. {"receiver_mobile": "买家手机"}.
 func ReadColumnMap(path string) (ColumnMap, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := capped.ReadFile(path, 1<<20) // a map is a few hundred bytes
 	if err != nil {
 		return nil, fmt.Errorf("read column map: %w", err)
 	}

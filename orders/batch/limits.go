@@ -1,11 +1,10 @@
 package batch
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+
+	"waybilldesk/internal/capped"
 )
 
 // The limits of an import file. Each is far above what a shop back-end
@@ -84,53 +83,13 @@ func megabytes(n int64) string {
 // whatever it is: a device such as /dev/zero, a pipe, a file still
 // growing.
 func readFileLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	data, err := capped.ReadFile(path, MaxFileBytes)
+	var tl *capped.TooLargeError
+	switch {
+	case errors.As(err, &tl) && tl.Size >= 0:
+		return nil, tooLarge("", "the file is %s, more than the %s an import reads: split it", megabytes(tl.Size), megabytes(MaxFileBytes))
+	case errors.As(err, &tl):
+		return nil, tooLarge("", "the file holds more than the %s an import reads: split it", megabytes(MaxFileBytes))
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return readUpTo(f)
-	}
-	if st.Size() > MaxFileBytes {
-		return nil, tooLarge("", "the file is %s, more than the %s an import reads: split it", megabytes(st.Size()), megabytes(MaxFileBytes))
-	}
-	// Read into a buffer of the file's size, so it is held once, not
-	// copied as it grows; a byte more tells a file still being written.
-	data := make([]byte, st.Size()+1)
-	n, err := io.ReadFull(f, data)
-	if err == nil {
-		return nil, fmt.Errorf("the file grew while it was read: wait until it is written whole")
-	}
-	if err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, err
-	}
-	return data[:n], nil
-}
-
-// readUpTo reads what is not a regular file (a pipe, a device) to its end
-// in chunks of growing size, and refuses it past MaxFileBytes before the
-// chunks are joined: /dev/zero costs the limit once, not twice.
-func readUpTo(r io.Reader) ([]byte, error) {
-	var chunks [][]byte
-	total, next := 0, 64<<10
-	for {
-		chunk := make([]byte, min(next, MaxFileBytes+1-total))
-		n, err := io.ReadFull(r, chunk)
-		chunks = append(chunks, chunk[:n])
-		total += n
-		switch {
-		case total > MaxFileBytes:
-			return nil, tooLarge("", "the file holds more than the %s an import reads: split it", megabytes(MaxFileBytes))
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			return bytes.Join(chunks, nil), nil
-		case err != nil:
-			return nil, err
-		}
-		next *= 2
-	}
+	return data, err
 }

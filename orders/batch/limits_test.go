@@ -330,21 +330,6 @@ func TestCSVRowLimit(t *testing.T) {
 	}
 }
 
-// TestReadUpTo: what is not a regular file is read whole up to
-// MaxFileBytes, and refused a byte beyond.
-func TestReadUpTo(t *testing.T) {
-	if got, err := readUpTo(strings.NewReader("a,b\n1,2\n")); err != nil || string(got) != "a,b\n1,2\n" {
-		t.Fatalf("%q %v", got, err)
-	}
-	zeros := func(n int64) io.Reader { return io.LimitReader(zeroReader{}, n) }
-	if got, err := readUpTo(zeros(MaxFileBytes)); err != nil || len(got) != MaxFileBytes {
-		t.Fatalf("at the limit: %d bytes, %v", len(got), err)
-	}
-	if _, err := readUpTo(zeros(MaxFileBytes + 1)); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("a byte over: %v", err)
-	}
-}
-
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) {
