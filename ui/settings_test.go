@@ -172,9 +172,21 @@ func TestPushesFromTheSandboxMoveTheOrderInOrders(t *testing.T) {
 		t.Errorf("status %q, message %q", s.PushStatus.Text, s.Message.Text)
 	}
 
-	// A forged push is refused, and the status says so.
+	// A plaintext push to this safe-mode receiver is refused (it would let
+	// anyone who saw one signed URL post an event), and the status says so.
 	now := strconv.FormatInt(time.Now().Unix(), 10)
 	resp, err := http.Post("http://"+addr+"/wechat/push?timestamp="+now+"&nonce=1&signature=forged", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("plaintext push to a safe-mode receiver answered %s", resp.Status)
+	}
+	h.waitFor("the downgrade's refusal shown", func() bool { return strings.Contains(s.PushStatus.Text, "plaintext message refused") })
+	// A forged encrypted push is refused too, and the status says why.
+	resp, err = http.Post("http://"+addr+"/wechat/push?timestamp="+now+"&nonce=2&signature=forged&encrypt_type=aes&msg_signature=forged",
+		"application/json", strings.NewReader(`{"ToUserName":"gh_x","Encrypt":"AAAA"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
