@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -65,11 +64,11 @@ func TestImportSurvivesKillsAndAgreesWithTheSandbox(t *testing.T) {
 
 	rng := rand.New(rand.NewSource(5))
 	for kill := 0; kill < 4; kill++ {
-		child := importChild(t, importArgs)
+		child := startCLI(t, importArgs...)
 		wait := time.Duration(200+rng.Intn(900)) * time.Millisecond
 		time.Sleep(wait)
-		child.Process.Signal(syscall.SIGKILL)
-		child.Wait()
+		child.cmd.Process.Signal(syscall.SIGKILL)
+		child.wait()
 		placed, printed := progress(t, db)
 		t.Logf("killed the import after %v: %d orders placed, %d labels printed so far", wait, placed, printed)
 	}
@@ -77,10 +76,10 @@ func TestImportSurvivesKillsAndAgreesWithTheSandbox(t *testing.T) {
 	// submitting and is reconciled by the next run.
 	var finished bool
 	for attempt := 0; attempt < 6 && !finished; attempt++ {
-		child := importChild(t, importArgs)
-		err := child.Wait()
-		finished = err == nil
-		t.Logf("import run to the end: %v", err)
+		child := startCLI(t, importArgs...)
+		code := child.wait()
+		finished = code == 0
+		t.Logf("import run to the end: exit %d %s", code, lastLine(child.errOut.String()))
 	}
 	close(stopReconciling)
 	t.Logf("order reconcile ran %d times beside the imports", <-reconciled)
@@ -148,31 +147,10 @@ func TestImportSurvivesKillsAndAgreesWithTheSandbox(t *testing.T) {
 	}
 }
 
-// importChild starts `waybilldesk import ...` as a separate process.
-func importChild(t *testing.T, args []string) *exec.Cmd {
-	t.Helper()
-	raw, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0])
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WAYBILLDESK_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, sandboxChildEnv+"=1", sandboxArgsEnv+"="+string(raw))
-	if logDir := os.Getenv("FAULT_LOG_DIR"); logDir != "" {
-		f, _ := os.CreateTemp(logDir, "import-*.log")
-		cmd.Stderr, cmd.Stdout = f, f
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return cmd
+// lastLine is the last non-empty line of a program's output.
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
 }
 
 // writeFaultCSV writes an import in our template's columns with the shop's

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,6 +36,13 @@ func startCLI(t *testing.T, args ...string) *cliProcess {
 	cmd.Env = append(cmd.Env, sandboxChildEnv+"=1", sandboxArgsEnv+"="+string(raw))
 	p := &cliProcess{cmd: cmd, out: &lockedBuffer{}, errOut: &lockedBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.errOut
+	if logDir := os.Getenv("FAULT_LOG_DIR"); logDir != "" {
+		// For a person debugging a run: every child's output in a file too.
+		if f, err := os.CreateTemp(logDir, "child-*.log"); err == nil {
+			t.Cleanup(func() { f.Close() })
+			cmd.Stdout, cmd.Stderr = io.MultiWriter(p.out, f), io.MultiWriter(p.errOut, f)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

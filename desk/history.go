@@ -87,6 +87,11 @@ func (d *Desk) openHistory(ctx context.Context, cfg Config, explicit bool) error
 // sharePrinters copies the printer records of the other default history
 // into this one when it has none.
 func (d *Desk) sharePrinters(ctx context.Context, cfg Config) {
+	// Asked first, so that a station with printers opens no other history
+	// (and runs no second integrity check) at every start.
+	if have, err := d.DB.ListPrinters(ctx); err != nil || len(have) > 0 {
+		return
+	}
 	from := d.main
 	if d.DB == d.main {
 		p := SandboxHistoryPath(cfg.DBPath)

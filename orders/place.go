@@ -244,17 +244,16 @@ func (s *Service) addOrderFailed(ctx context.Context, log *slog.Logger, r *wxapi
 // for another order, and this one was not created.
 func (s *Service) orderIDUsed(ctx context.Context, log *slog.Logger, r *wxapi.AddOrderRequest, version int, used *wxapi.Error) (*Order, error) {
 	wctx := context.WithoutCancel(ctx)
-	resp, err := s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: r.OrderID, DeliveryID: r.DeliveryID})
-	var we *wxapi.Error
+	resp, notFound, err := s.lookUp(ctx, r.OrderID, r.DeliveryID, "")
 	switch {
-	case err == nil && resp.WaybillID != "":
+	case err == nil && notFound == nil:
 		o, err := s.recordFound(wctx, r.OrderID, resp, "getOrder")
 		if err != nil {
 			return nil, fmt.Errorf("place order %s: %w", r.OrderID, err)
 		}
 		log.Info("order_id already used: it is ours, recovered with getOrder", "waybill_id", resp.WaybillID)
 		return o, nil
-	case errors.As(err, &we) && we.OrderNotFound():
+	case notFound != nil:
 		msg := "order_id already used at WeChat for another order: give it a new order number"
 		if merr := s.db.Refused(wctx, r.OrderID, store.Expect{Version: version, Owner: s.owner}, used.Code, msg, s.now()); merr != nil {
 			return nil, fmt.Errorf("place order %s: %w (and recording it failed: %v)", r.OrderID, used, merr)

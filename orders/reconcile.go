@@ -45,6 +45,28 @@ func (e *PendingError) Error() string {
 // Unwrap makes errors.Is(err, ErrPending) true.
 func (e *PendingError) Unwrap() error { return ErrPending }
 
+// heldBy is the PendingError of an order whose lease someone holds.
+func heldBy(o *Order) *PendingError {
+	return &PendingError{OrderID: o.OrderID, Owner: o.Lease.Owner, Until: o.Lease.Until}
+}
+
+// lookUp asks getOrder what WeChat holds for an order: its answer when
+// WeChat has a waybill, or the errcode saying WeChat has no such order
+// (notFound), or another error (WeChat could not tell).
+func (s *Service) lookUp(ctx context.Context, orderID, deliveryID, waybillID string) (resp *wxapi.GetOrderResponse, notFound *wxapi.Error, err error) {
+	resp, err = s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: orderID, DeliveryID: deliveryID, WaybillID: waybillID})
+	var we *wxapi.Error
+	switch {
+	case errors.As(err, &we) && we.OrderNotFound():
+		return nil, we, nil
+	case err != nil:
+		return nil, nil, err
+	case resp.WaybillID == "":
+		return nil, nil, errors.New("getOrder answered without a waybill_id")
+	}
+	return resp, nil, nil
+}
+
 // Reconcile asks WeChat about a submitting order and records what it
 // knows. A waybill found settles the order placed (or cancelled, when
 // getOrder's order_status is 1) at once, whoever else waits on it.
@@ -68,17 +90,14 @@ func (s *Service) settle(ctx context.Context, o *Order) (*Order, error) {
 	if s.inFlight.has(o.OrderID) {
 		return o, &PendingError{OrderID: o.OrderID, Owner: "this program", Until: o.Lease.Until}
 	}
-	resp, err := s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: o.OrderID, DeliveryID: o.DeliveryID})
-	var we *wxapi.Error
+	resp, notFound, err := s.lookUp(ctx, o.OrderID, o.DeliveryID, "")
 	switch {
-	case err == nil && resp.WaybillID != "":
-		return s.recordFound(ctx, o.OrderID, resp, "getOrder")
-	case errors.As(err, &we) && we.OrderNotFound():
-		return s.notFound(ctx, o, we)
-	case err == nil:
-		return o, fmt.Errorf("reconcile %s: getOrder answered without a waybill_id", o.OrderID)
+	case err != nil:
+		return o, fmt.Errorf("reconcile %s: %w", o.OrderID, err)
+	case notFound != nil:
+		return s.notFound(ctx, o, notFound)
 	}
-	return o, fmt.Errorf("reconcile %s: %w", o.OrderID, err)
+	return s.recordFound(ctx, o.OrderID, resp, "getOrder")
 }
 
 // notFound settles a submitting order WeChat does not know, if nobody
@@ -102,7 +121,7 @@ func (s *Service) notFound(ctx context.Context, o *Order, we *wxapi.Error) (*Ord
 			return o, fmt.Errorf("reconcile %s: %w", o.OrderID, gerr)
 		}
 		if cur.Status == StatusSubmitting {
-			return cur, &PendingError{OrderID: o.OrderID, Owner: cur.Lease.Owner, Until: cur.Lease.Until}
+			return cur, heldBy(cur)
 		}
 		return cur, nil
 	}
@@ -160,18 +179,16 @@ func (s *Service) Check(ctx context.Context, id string) (*Order, error) {
 	case StatusCancelled:
 		return o, nil
 	}
-	resp, err := s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: o.OrderID, DeliveryID: o.DeliveryID, WaybillID: o.WaybillID})
-	var we *wxapi.Error
+	resp, notFound, err := s.lookUp(ctx, o.OrderID, o.DeliveryID, o.WaybillID)
 	switch {
-	case err == nil && resp.WaybillID != "":
-		if o.Status == StatusPlaced && resp.WaybillID != o.WaybillID {
-			return o, fmt.Errorf("check %s with WeChat: WeChat's waybill %s is not the history's %s", o.OrderID, resp.WaybillID, o.WaybillID)
-		}
-		return s.recordFound(ctx, o.OrderID, resp, "getOrder")
-	case errors.As(err, &we) && we.OrderNotFound() && o.Status == StatusFailed:
+	case notFound != nil && o.Status == StatusFailed:
 		return o, nil // WeChat agrees: never placed
+	case notFound != nil:
+		err = notFound
+	case err == nil && o.Status == StatusPlaced && resp.WaybillID != o.WaybillID:
+		return o, fmt.Errorf("check %s with WeChat: WeChat's waybill %s is not the history's %s", o.OrderID, resp.WaybillID, o.WaybillID)
 	case err == nil:
-		return o, fmt.Errorf("check %s with WeChat: getOrder answered without a waybill_id", o.OrderID)
+		return s.recordFound(ctx, o.OrderID, resp, "getOrder")
 	}
 	return o, fmt.Errorf("check %s with WeChat: %w", o.OrderID, err)
 }
@@ -189,33 +206,29 @@ func (s *Service) Retry(ctx context.Context, orderID string) (*Order, error) {
 	if o.Status != StatusSubmitting {
 		return o, nil
 	}
-	now := s.now()
-	if s.inFlight.has(orderID) || (o.Lease.Owner != s.owner && s.leaseLive(o.Lease, now)) {
-		return o, &PendingError{OrderID: orderID, Owner: o.Lease.Owner, Until: o.Lease.Until}
+	if s.inFlight.has(orderID) || (o.Lease.Owner != s.owner && s.leaseLive(o.Lease, s.now())) {
+		return o, heldBy(o)
 	}
-	resp, err := s.api.GetOrder(ctx, &wxapi.GetOrderRequest{OrderID: o.OrderID, DeliveryID: o.DeliveryID})
-	var we *wxapi.Error
+	resp, notFound, err := s.lookUp(ctx, o.OrderID, o.DeliveryID, "")
 	switch {
-	case err == nil && resp.WaybillID != "":
-		return s.recordFound(ctx, orderID, resp, "getOrder")
-	case err != nil && !(errors.As(err, &we) && we.OrderNotFound()):
+	case err != nil:
 		return o, fmt.Errorf("retry %s: %w", orderID, err)
-	case err == nil:
-		return o, fmt.Errorf("retry %s: getOrder answered without a waybill_id", orderID)
+	case notFound == nil:
+		return s.recordFound(ctx, orderID, resp, "getOrder")
 	}
 	r, err := Request(o)
 	if err != nil {
 		return o, fmt.Errorf("retry: %w", err)
 	}
 	s.audit(ctx, "reconcile", orderID, "not at WeChat: sending again under the same order_id")
-	now = s.now()
+	now := s.now()
 	lease := store.Lease{Owner: s.owner, Until: now.Add(s.leaseTTL)}
 	read := o.Lease
 	version, err := s.db.Resend(ctx, orderID, store.Expect{Version: o.Version, Lease: &read}, lease, now)
 	if errors.Is(err, store.ErrOrderState) {
 		cur, gerr := s.db.Order(ctx, orderID)
 		if gerr == nil && cur.Status == StatusSubmitting {
-			return cur, &PendingError{OrderID: orderID, Owner: cur.Lease.Owner, Until: cur.Lease.Until}
+			return cur, heldBy(cur)
 		}
 		return cur, gerr
 	}
@@ -259,7 +272,7 @@ func (s *Service) ReconcileAll(ctx context.Context) ([]Reconciled, error) {
 // reconcileOne settles o unless its lease is live.
 func (s *Service) reconcileOne(ctx context.Context, o *Order) (*Order, error) {
 	if s.inFlight.has(o.OrderID) || s.leaseLive(o.Lease, s.now()) {
-		return o, &PendingError{OrderID: o.OrderID, Owner: o.Lease.Owner, Until: o.Lease.Until}
+		return o, heldBy(o)
 	}
 	return s.settle(ctx, o)
 }
