@@ -211,12 +211,19 @@ func newOrderListScreen(m *Main) *OrderListScreen {
 	s.Preview = newPreview(m, fyne.NewSize(140, 170))
 	s.Preview.reprint = true // its label prints again on the printer of its last job
 	s.DetailFields = container.New(layout.NewFormLayout())
+	// 向微信核实 sits on the status line it answers for, so the pane keeps
+	// one row of actions and its label preview at 1366x768.
+	s.CheckWeChat = widget.NewButtonWithIcon(lang.L("Check with WeChat"), theme.SearchIcon(), s.checkWeChat)
 	for _, k := range detailKeys {
 		v := widget.NewLabel("")
 		v.Truncation = fyne.TextTruncateEllipsis
 		v.Selectable = true // order and waybill ids get copied into chats
 		s.values[k] = v
 		s.DetailFields.Add(widget.NewLabelWithStyle(lang.L(k), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		if k == "Status" {
+			s.DetailFields.Add(container.NewBorder(nil, nil, nil, s.CheckWeChat, v))
+			continue
+		}
 		s.DetailFields.Add(v)
 	}
 	s.values["Error"].Wrapping = fyne.TextWrapWord
@@ -558,7 +565,12 @@ func (s *OrderListScreen) showDetail(o *orders.Order) {
 	v["Goods"].SetText(goodsSummary(o))
 	v["Created"].SetText(o.CreatedAt.Local().Format("2006-01-02 15:04:05"))
 	errText := ""
-	if o.ErrorCode != 0 || o.ErrorMsg != "" {
+	switch {
+	case o.Status == orders.StatusFailed && o.SettledBy == "getOrder":
+		// Not a refusal: a check found WeChat never got the order.
+		_, errText = checkedText(o)
+		errText += fmt.Sprintf(" (errcode %d)", o.ErrorCode)
+	case o.ErrorCode != 0 || o.ErrorMsg != "":
 		errText = fmt.Sprintf("errcode %d %s %s", o.ErrorCode, o.ErrorMsg, advice(o.ErrorCode))
 	}
 	v["Error"].SetText(errText)
@@ -688,11 +700,10 @@ func (s *OrderListScreen) buildDetail() {
 			s.say(widget.MediumImportance, lang.L("Copied")+" "+s.order.WaybillID)
 		}
 	})
-	s.CheckWeChat = widget.NewButtonWithIcon(lang.L("Check with WeChat"), theme.SearchIcon(), s.checkWeChat)
 	s.ActionMsg = widget.NewLabel("")
 	s.ActionMsg.Wrapping = fyne.TextWrapWord
 	s.ActionMsg.Hide()
-	s.actions = container.NewVBox(container.NewGridWithColumns(2, s.Reprint, s.CancelOrder, s.CopyWaybill, s.CheckWeChat), s.ActionMsg)
+	s.actions = container.NewVBox(container.NewGridWithColumns(3, s.Reprint, s.CancelOrder, s.CopyWaybill), s.ActionMsg)
 	// The preview's own copy button is the one above, beside Reprint.
 	s.Preview.CopyWaybill.Hide()
 	s.DetailTabs = container.NewAppTabs(
