@@ -146,7 +146,8 @@ func (c *clock) Add(d time.Duration) {
 func TestTrackerPollsDueOrdersAndBacksOff(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	clk := &clock{now: time.Now()}
+	// Whole milliseconds: the history keeps the schedule in ms.
+	clk := &clock{now: time.Now().Truncate(time.Millisecond)}
 	svc := New(e.db, e.svc.api, Options{Now: clk.Now})
 	e.svc = svc
 	o := testOrder(t, e, "POLL-1")
@@ -170,7 +171,7 @@ func TestTrackerPollsDueOrdersAndBacksOff(t *testing.T) {
 	// Quiet: the wait grows 10m -> 20m -> 40m, capped at 1h.
 	var waits []time.Duration
 	for i := 0; i < 4; i++ {
-		next := tr.NextPoll(o.OrderID)
+		next := nextPoll(t, tr, o.OrderID)
 		waits = append(waits, next.Sub(clk.Now()))
 		clk.Add(next.Sub(clk.Now()) + time.Second)
 		if n := tr.PollDue(ctx); n != 1 {

@@ -1,13 +1,24 @@
 package orders
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"waybilldesk/store"
 	"waybilldesk/wxapi"
+	"waybilldesk/wxapi/sandbox"
 )
 
 func TestTrackStage(t *testing.T) {
@@ -111,22 +122,106 @@ func TestApplyPushKeepsNewestVersion(t *testing.T) {
 	}
 }
 
-// TestTrackerWalksEveryOpenOrderAndForgetsClosedOnes: a station with more
-// open orders than one page of the history query gets every one of them
-// polled, the oldest too (a tracker that read one page of the newest
-// never polled the rest), and the orders that close (signed, cancelled,
-// too old to track) leave the tracker's memory.
-func TestTrackerWalksEveryOpenOrderAndForgetsClosedOnes(t *testing.T) {
+// nextPoll is tr.NextPoll, failing the test on an error.
+func nextPoll(t *testing.T, tr *Tracker, orderID string) time.Time {
+	t.Helper()
+	next, err := tr.NextPoll(context.Background(), orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
+// trackEnv is a history and the sandbox behind a getPath door that counts
+// the orders asked about, in order, and answers 45011 while limited is set.
+type trackEnv struct {
+	*env
+	clk     *clock
+	asked   chan string
+	limited atomic.Bool
+}
+
+func newTrackEnv(t *testing.T) *trackEnv {
+	t.Helper()
 	e := newEnv(t)
+	te := &trackEnv{env: e, clk: &clock{now: time.Now().Truncate(time.Millisecond)}, asked: make(chan string, 1000)}
+	target, err := url.Parse(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	door := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == wxapi.PathGetPath {
+			raw, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			if te.limited.Load() {
+				answerCode(w, wxapi.CodeMinuteQuota)
+				return
+			}
+			var body struct {
+				OrderID string `json:"order_id"`
+			}
+			_ = json.Unmarshal(raw, &body)
+			te.asked <- body.OrderID
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(door.Close)
+	api := wxapi.New(wxapi.Options{BaseURL: door.URL, AppID: sandbox.DefaultAppID, Secret: sandbox.DefaultSecret})
+	e.svc = New(e.db, api, Options{Now: te.clk.Now})
+	return te
+}
+
+// drainAsked returns the orders asked about since the last call.
+func (te *trackEnv) drainAsked() []string {
+	var out []string
+	for {
+		select {
+		case id := <-te.asked:
+			out = append(out, id)
+		default:
+			return out
+		}
+	}
+}
+
+// sleeps replaces a tracker's spacing between calls with a record of it.
+func sleeps(tr *Tracker) *[]time.Duration {
+	var got []time.Duration
+	tr.sleep = func(ctx context.Context, d time.Duration) bool {
+		got = append(got, d)
+		return ctx.Err() == nil
+	}
+	return &got
+}
+
+// TestTrackerClosedStagesAreTheIndexOnes: the history's index of open
+// orders leaves out the stages that end tracking here.
+func TestTrackerClosedStagesAreTheIndexOnes(t *testing.T) {
+	if !slices.Equal(closedStages, store.ClosedTrackStages) {
+		t.Fatalf("tracking ends at %v, the history's index at %v", closedStages, store.ClosedTrackStages)
+	}
+}
+
+// TestTrackerPollsEveryDueOrderAndDropsClosedOnes: a station with more
+// due orders than one page of the history query gets every one of them
+// polled, the oldest too, and the orders that close (signed, cancelled,
+// too old to track) are not scheduled any more.
+func TestTrackerPollsEveryDueOrderAndDropsClosedOnes(t *testing.T) {
+	te := newTrackEnv(t)
 	ctx := context.Background()
-	clk := &clock{now: time.Now()}
-	svc := New(e.db, e.svc.api, Options{Now: clk.Now})
-	e.svc = svc
+	svc, clk := te.svc, te.clk
 	var ids []string
 	for i := range 7 {
-		ids = append(ids, testOrder(t, e, fmt.Sprintf("WALK-%d", i)).OrderID)
+		ids = append(ids, testOrder(t, te.env, fmt.Sprintf("WALK-%d", i)).OrderID)
+		clk.Add(time.Second)
 	}
 	tr := svc.NewTracker(TrackerOptions{First: 10 * time.Minute, Max: time.Hour, PerMinute: 600, MaxAge: 48 * time.Hour, Page: 3})
+	spaced := sleeps(tr)
 	if n := tr.PollDue(ctx); n != 0 {
 		t.Fatalf("polled %d orders right after placing", n)
 	}
@@ -134,8 +229,14 @@ func TestTrackerWalksEveryOpenOrderAndForgetsClosedOnes(t *testing.T) {
 	if n := tr.PollDue(ctx); n != len(ids) {
 		t.Fatalf("polled %d of %d due orders over pages of 3", n, len(ids))
 	}
+	if got := te.drainAsked(); !slices.Equal(got, ids) {
+		t.Errorf("asked about %v, want the oldest first: %v", got, ids)
+	}
+	if len(*spaced) != len(ids)-1 || (*spaced)[0] != 100*time.Millisecond {
+		t.Errorf("spacing %v, want %d of 100ms", *spaced, len(ids)-1)
+	}
 	for _, id := range ids {
-		if next := tr.NextPoll(id); !next.After(clk.Now()) {
+		if next := nextPoll(t, tr, id); !next.After(clk.Now()) {
 			t.Errorf("%s not rescheduled after its poll (next %v)", id, next)
 		}
 	}
@@ -152,32 +253,164 @@ func TestTrackerWalksEveryOpenOrderAndForgetsClosedOnes(t *testing.T) {
 	}
 	clk.Add(11 * time.Minute)
 	if n := tr.PollDue(ctx); n != len(ids)-1 {
-		t.Fatalf("second walk polled %d, want %d (all but the cancelled order)", n, len(ids)-1)
+		t.Fatalf("second round polled %d, want %d (all but the cancelled order)", n, len(ids)-1)
 	}
 	if got, _ := svc.Get(ctx, signed); got.TrackStatus != TrackSigned {
 		t.Fatalf("the signed parcel shows %q", got.TrackStatus)
 	}
 	for _, id := range []string{signed, cancelled} {
-		if next := tr.NextPoll(id); !next.IsZero() {
+		if next := nextPoll(t, tr, id); !next.IsZero() {
 			t.Errorf("%s is closed but still scheduled for %v", id, next)
 		}
 	}
-	if len(tr.next) != len(ids)-2 || len(tr.wait) != len(ids)-2 {
-		t.Errorf("tracker remembers %d/%d orders, want the %d open ones", len(tr.next), len(tr.wait), len(ids)-2)
-	}
+	te.drainAsked()
 	// Quiet since: the wait doubled to 20 minutes.
-	clk.Add(21 * time.Minute)
+	clk.Add(11 * time.Minute)
+	if n := tr.PollDue(ctx); n != 0 {
+		t.Fatalf("polled %d quiet orders before their doubled wait", n)
+	}
+	clk.Add(10 * time.Minute)
 	if n := tr.PollDue(ctx); n != len(ids)-2 {
-		t.Fatalf("third walk polled %d, want the %d open orders", n, len(ids)-2)
+		t.Fatalf("third round polled %d, want the %d open orders", n, len(ids)-2)
+	}
+	if got := te.drainAsked(); slices.Contains(got, signed) || slices.Contains(got, cancelled) {
+		t.Errorf("closed orders asked about: %v", got)
 	}
 
-	// Two days on, every order is past MaxAge: nothing is polled and
-	// nothing is remembered.
+	// Two days on, every order is past MaxAge: nothing is polled or
+	// scheduled any more.
 	clk.Add(48 * time.Hour)
 	if n := tr.PollDue(ctx); n != 0 {
 		t.Fatalf("polled %d orders older than MaxAge", n)
 	}
-	if len(tr.next) != 0 || len(tr.wait) != 0 || len(tr.met) != 0 {
-		t.Errorf("tracker still remembers %d orders past MaxAge", len(tr.next))
+	for _, id := range ids {
+		if next := nextPoll(t, tr, id); !next.IsZero() {
+			t.Errorf("%s is past MaxAge but scheduled for %v", id, next)
+		}
+	}
+}
+
+// TestTrackerSpendsTheBudgetLongestDueFirst: with more orders due than
+// the minute's budget, the calls go to the orders that have waited
+// longest, whatever their age or place in the history, spaced over the
+// minute; the rest come first the next minute, before orders that came
+// due after them; a polled order goes to the back of the line.
+func TestTrackerSpendsTheBudgetLongestDueFirst(t *testing.T) {
+	te := newTrackEnv(t)
+	ctx := context.Background()
+	svc, clk := te.svc, te.clk
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, testOrder(t, te.env, fmt.Sprintf("DUE-%d", i)).OrderID)
+	}
+	tr := svc.NewTracker(TrackerOptions{First: 10 * time.Minute, Max: time.Hour, PerMinute: 4})
+	spaced := sleeps(tr)
+	if n := tr.PollDue(ctx); n != 0 {
+		t.Fatalf("polled %d orders right after placing", n)
+	}
+	// Due long ago in this order: 3, 5, 0, 4, 1; DUE-2 not yet.
+	now := clk.Now()
+	for i, ago := range []time.Duration{3, 1, -5, 5, 2, 4} {
+		if err := svc.db.ScheduleTrack(ctx, ids[i], now.Add(-ago*time.Minute), 20*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := tr.PollDue(ctx); n != 4 {
+		t.Fatalf("polled %d, want the budget of 4", n)
+	}
+	want := []string{ids[3], ids[5], ids[0], ids[4]}
+	if got := te.drainAsked(); !slices.Equal(got, want) {
+		t.Errorf("first minute asked about %v, want %v", got, want)
+	}
+	if fmt.Sprint(*spaced) != "[15s 15s 15s]" {
+		t.Errorf("spacing %v, want 15s between the 4 calls", *spaced)
+	}
+	// DUE-2 comes due meanwhile; DUE-1 has waited longer and goes first.
+	clk.Add(6 * time.Minute)
+	if n := tr.PollDue(ctx); n != 2 {
+		t.Fatalf("second minute polled %d, want 2", n)
+	}
+	if got, want := te.drainAsked(), []string{ids[1], ids[2]}; !slices.Equal(got, want) {
+		t.Errorf("second minute asked about %v, want %v", got, want)
+	}
+	// Each poll brought no news: the wait doubled from the stored 20 minutes.
+	if next := nextPoll(t, tr, ids[3]); !next.Equal(now.Add(40 * time.Minute)) {
+		t.Errorf("next poll of %s at %v, want 40 minutes after its poll", ids[3], next.Sub(now))
+	}
+}
+
+// TestTrackerScheduleSurvivesARestart: a new tracker on the same history
+// (the window opened again) neither polls early nor forgets the back-off:
+// it polls when the last one said, and the wait goes on doubling.
+func TestTrackerScheduleSurvivesARestart(t *testing.T) {
+	te := newTrackEnv(t)
+	ctx := context.Background()
+	svc, clk := te.svc, te.clk
+	o := testOrder(t, te.env, "RESTART-1")
+	opts := TrackerOptions{First: 10 * time.Minute, Max: 6 * time.Hour, PerMinute: 600}
+	first := svc.NewTracker(opts)
+	clk.Add(11 * time.Minute)
+	for range 3 { // 10, 20, 40 minutes
+		if n := first.PollDue(ctx); n != 1 {
+			t.Fatalf("first tracker polled %d", n)
+		}
+		clk.Add(nextPoll(t, first, o.OrderID).Sub(clk.Now()))
+	}
+	clk.Add(-time.Minute)
+	due := nextPoll(t, first, o.OrderID)
+
+	second := New(svc.db, svc.api, Options{Now: clk.Now}).NewTracker(opts)
+	if n := second.PollDue(ctx); n != 0 {
+		t.Fatalf("a new tracker polled %d orders before their time", n)
+	}
+	if got := nextPoll(t, second, o.OrderID); !got.Equal(due) {
+		t.Fatalf("the new tracker has the order due at %v, the old one said %v", got, due)
+	}
+	clk.Add(time.Minute)
+	if n := second.PollDue(ctx); n != 1 {
+		t.Fatalf("the new tracker polled %d due orders", n)
+	}
+	if wait := nextPoll(t, second, o.OrderID).Sub(clk.Now()); wait != 80*time.Minute {
+		t.Errorf("wait after the restart %v, want the back-off to go on to 80m", wait)
+	}
+}
+
+// TestTrackerPausesOnRateLimit: 45011 stops the round at once, the order
+// it hit keeps its place at the head of the line, and no call goes out
+// until the next minute.
+func TestTrackerPausesOnRateLimit(t *testing.T) {
+	te := newTrackEnv(t)
+	ctx := context.Background()
+	svc, clk := te.svc, te.clk
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, testOrder(t, te.env, fmt.Sprintf("LIMIT-%d", i)).OrderID)
+		clk.Add(time.Second)
+	}
+	tr := svc.NewTracker(TrackerOptions{First: 10 * time.Minute, PerMinute: 600})
+	sleeps(tr)
+	clk.Add(11 * time.Minute)
+	tr.PollDue(ctx) // schedules them
+	te.drainAsked()
+	clk.Add(10 * time.Minute)
+	before := nextPoll(t, tr, ids[0])
+
+	te.limited.Store(true)
+	if n := tr.PollDue(ctx); n != 1 {
+		t.Fatalf("polled %d after 45011, want to stop at the first", n)
+	}
+	if got := nextPoll(t, tr, ids[0]); !got.Equal(before) {
+		t.Errorf("the order turned away moved from %v to %v", before, got)
+	}
+	te.limited.Store(false)
+	if n := tr.PollDue(ctx); n != 0 || len(te.drainAsked()) != 0 {
+		t.Fatalf("polled %d within the limited minute", n)
+	}
+	clk.Add(time.Minute)
+	if n := tr.PollDue(ctx); n != 3 {
+		t.Fatalf("polled %d after the pause, want 3", n)
+	}
+	if got := te.drainAsked(); !slices.Equal(got, ids) {
+		t.Errorf("after the pause asked about %v, want %v (the one turned away first)", got, ids)
 	}
 }

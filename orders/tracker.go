@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -22,7 +23,7 @@ type TrackerOptions struct {
 	MaxAge time.Duration
 	// Scan is how often the history is checked for orders that are due; default 1 minute.
 	Scan time.Duration
-	// Page is how many open orders one history query reads; default 500.
+	// Page is how many due orders one history query reads; default 500.
 	Page int
 }
 
@@ -47,36 +48,45 @@ func (o *TrackerOptions) defaults() {
 	}
 }
 
-// closedStages end tracking; Open says the same of one order.
+// closedStages end tracking; Open says the same of one order. The
+// history's index of open orders spells them too (store.ClosedTrackStages).
 var closedStages = []string{TrackSigned, TrackReturned}
 
 // Tracker polls getPath for open orders: soon after a change, then less
 // and less often while nothing happens (doubling up to Max), under a
-// per-minute budget, pausing on WeChat's rate-limit answers.
+// per-minute budget spent on the longest-due orders first, pausing on
+// WeChat's rate-limit answers.
 //
-// It walks the open orders oldest first, a page at a time, resuming where
-// the budget stopped it, and starts again from the oldest at the end: every
-// open order gets its turn however many there are. At the end of a walk it
-// forgets the orders the walk did not meet (signed, returned, cancelled,
-// too old), so its memory follows the open orders, not the history.
+// The schedule lives in the history (store.DueOrders, ClaimTrack,
+// ScheduleTrack), not in the tracker: its memory does not grow with the
+// open orders, a restart goes on where the last run stopped, and two
+// trackers on one history (two windows) never poll one order twice.
 type Tracker struct {
 	svc  *Service
 	opts TrackerOptions
+	// sleep waits d unless ctx ends first (false then); tests replace it.
+	sleep func(ctx context.Context, d time.Duration) bool
 
-	mu     sync.Mutex
-	next   map[string]time.Time     // order_id -> when to poll
-	wait   map[string]time.Duration // order_id -> current back-off
-	met    map[string]uint64        // order_id -> the walk that last met it
-	walk   uint64                   // the current walk
-	cursor store.OpenCursor         // where the walk goes on
-	pause  time.Time                // no calls before this (45011 / 45009)
+	mu    sync.Mutex
+	pause time.Time // no calls before this (45011 / 45009)
 }
 
 // NewTracker returns a tracker over the service's history.
 func (s *Service) NewTracker(opts TrackerOptions) *Tracker {
 	opts.defaults()
-	return &Tracker{svc: s, opts: opts, next: map[string]time.Time{}, wait: map[string]time.Duration{},
-		met: map[string]uint64{}}
+	return &Tracker{svc: s, opts: opts, sleep: sleepCtx}
+}
+
+// sleepCtx waits d or until ctx ends, and reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Run polls until ctx ends.
@@ -93,9 +103,10 @@ func (t *Tracker) Run(ctx context.Context) {
 	}
 }
 
-// PollDue polls the open orders whose time has come, within the budget,
-// and returns how many it polled. It goes on from where the last call
-// stopped to the end of the open orders, then starts the next walk.
+// PollDue polls the open orders whose time has come, the longest due
+// first, at most PerMinute of them spaced over the minute, and returns how
+// many it polled. Orders left over wait for the next call, ahead of those
+// that come due later.
 func (t *Tracker) PollDue(ctx context.Context) int {
 	now := t.svc.now()
 	t.mu.Lock()
@@ -104,136 +115,92 @@ func (t *Tracker) PollDue(ctx context.Context) int {
 	if paused {
 		return 0
 	}
+	since := now.Add(-t.opts.MaxAge)
+	if _, err := t.svc.db.ScheduleNewTracks(ctx, now, since, t.opts.First); err != nil {
+		t.svc.log.Warn("tracker: schedule new orders", "err", err)
+		return 0
+	}
 	spacing := time.Minute / time.Duration(t.opts.PerMinute)
 	polled := 0
-	for {
-		t.mu.Lock()
-		after := t.cursor
-		t.mu.Unlock()
-		page, err := t.svc.db.OpenOrders(ctx, store.OpenQuery{Since: now.Add(-t.opts.MaxAge), After: after,
-			Closed: closedStages, Limit: t.opts.Page})
+	var after store.DueCursor
+	for polled < t.opts.PerMinute {
+		limit := min(t.opts.Page, t.opts.PerMinute-polled)
+		page, err := t.svc.db.DueOrders(ctx, store.DueQuery{Now: now, Since: since, After: after, Limit: limit})
 		if err != nil {
-			t.svc.log.Warn("tracker: list open orders", "err", err)
+			t.svc.log.Warn("tracker: list due orders", "err", err)
 			return polled
 		}
 		for i := range page {
 			o := &page[i]
-			if !t.due(o, now) {
-				t.advance(o.Cursor)
-				continue
-			}
-			// Out of budget: the cursor stays before o, so the next call
-			// starts with it.
-			if polled >= t.opts.PerMinute {
+			after = o.Cursor
+			if polled > 0 && !t.sleep(ctx, spacing) {
 				return polled
 			}
-			if polled > 0 {
-				select {
-				case <-ctx.Done():
-					return polled
-				case <-time.After(spacing):
-				}
+			// Claimed with the schedule of a poll without news: a crash
+			// during the poll leaves the order scheduled, not lost.
+			wait := t.quietWait(o.Wait)
+			ok, err := t.svc.db.ClaimTrack(ctx, o, t.svc.now().Add(wait), wait)
+			if err != nil {
+				t.svc.log.Warn("tracker: claim order", "order_id", o.OrderID, "err", err)
+				return polled
+			}
+			if !ok {
+				continue // another tracker has it, or it closed meanwhile
 			}
 			polled++
-			t.advance(o.Cursor)
 			if t.poll(ctx, o) {
 				return polled
 			}
 		}
-		if len(page) < t.opts.Page {
-			t.endWalk()
-			return polled
+		if len(page) < limit {
+			break
 		}
 	}
+	return polled
 }
 
-// poll asks for one order's path and schedules its next poll; it reports
-// whether WeChat's rate limit stopped all polling.
-func (t *Tracker) poll(ctx context.Context, o *store.OpenOrder) (stop bool) {
+// quietWait is the back-off after a poll that brought no news: First the
+// first time, then doubling up to Max.
+func (t *Tracker) quietWait(w time.Duration) time.Duration {
+	if w <= 0 {
+		w = t.opts.First
+	} else {
+		w *= 2
+	}
+	return min(w, t.opts.Max)
+}
+
+// poll asks for one claimed order's path and moves its schedule when the
+// answer calls for it; it reports whether WeChat's rate limit stopped all
+// polling.
+func (t *Tracker) poll(ctx context.Context, o *store.DueOrder) (stop bool) {
 	got, _, err := t.svc.Path(ctx, o.OrderID)
 	var we *wxapi.Error
 	switch {
 	case errors.As(err, &we) && (we.Code == wxapi.CodeMinuteQuota || we.Code == wxapi.CodeDailyQuota):
 		t.backOffAll(we)
+		// Not polled after all: it keeps its place at the head of the line.
+		t.schedule(ctx, o.OrderID, o.Due, o.Wait)
 		return true
 	case err != nil:
+		// Keeps the back-off it was claimed with.
 		t.svc.log.Info("tracker: path not fetched", "order_id", o.OrderID, "err", err)
-		t.schedule(o.OrderID, false)
 	case !Open(got):
-		// Signed or returned just now: nothing more to ask.
-		t.forget(o.OrderID)
-	default:
-		t.schedule(o.OrderID, !got.TrackTime.Equal(o.TrackTime))
+		// Signed or returned just now: out of the open orders for good.
+	case !got.TrackTime.Equal(o.TrackTime):
+		// News: ask again soon.
+		w := min(t.opts.First, t.opts.Max)
+		t.schedule(ctx, o.OrderID, t.svc.now().Add(w), w)
 	}
 	return false
 }
 
-// advance moves the walk past an order.
-func (t *Tracker) advance(c store.OpenCursor) {
-	t.mu.Lock()
-	t.cursor = c
-	t.mu.Unlock()
-}
-
-// endWalk starts the next walk from the oldest open order and forgets the
-// orders this walk did not meet: they are no longer open.
-func (t *Tracker) endWalk() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for id, w := range t.met {
-		if w != t.walk {
-			delete(t.met, id)
-			delete(t.next, id)
-			delete(t.wait, id)
-		}
+// schedule sets an order's next poll, logging a failure: the claim already
+// scheduled it, so the order is polled again either way.
+func (t *Tracker) schedule(ctx context.Context, orderID string, due time.Time, wait time.Duration) {
+	if err := t.svc.db.ScheduleTrack(ctx, orderID, due, wait); err != nil {
+		t.svc.log.Warn("tracker: schedule order", "order_id", orderID, "err", err)
 	}
-	t.walk++
-	t.cursor = store.OpenCursor{}
-}
-
-// forget drops an order's schedule.
-func (t *Tracker) forget(orderID string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.met, orderID)
-	delete(t.next, orderID)
-	delete(t.wait, orderID)
-}
-
-// due reports whether an order should be polled now; an order seen for
-// the first time is due once First has passed since it last changed.
-func (t *Tracker) due(o *store.OpenOrder, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.met[o.OrderID] = t.walk
-	next, ok := t.next[o.OrderID]
-	if !ok {
-		last := o.CreatedAt
-		if o.TrackTime.After(last) {
-			last = o.TrackTime
-		}
-		next = last.Add(t.opts.First)
-		t.next[o.OrderID] = next
-	}
-	return !now.Before(next)
-}
-
-// schedule sets an order's next poll: soon after news, later after silence.
-func (t *Tracker) schedule(orderID string, changed bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	w := t.wait[orderID]
-	switch {
-	case changed || w == 0:
-		w = t.opts.First
-	default:
-		w *= 2
-	}
-	if w > t.opts.Max {
-		w = t.opts.Max
-	}
-	t.wait[orderID] = w
-	t.next[orderID] = t.svc.now().Add(w)
 }
 
 // backOffAll pauses every poll after a rate-limit answer: until the next
@@ -251,9 +218,12 @@ func (t *Tracker) backOffAll(we *wxapi.Error) {
 	t.svc.log.Warn("tracker: WeChat rate limit, pausing", "errcode", we.Code, "until", until)
 }
 
-// NextPoll returns when an order is due next (zero when unknown).
-func (t *Tracker) NextPoll(orderID string) time.Time {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.next[orderID]
+// NextPoll returns when an order is due to be polled next: zero when it is
+// not tracked (signed, returned, cancelled, too old, or not scheduled yet).
+func (t *Tracker) NextPoll(ctx context.Context, orderID string) (time.Time, error) {
+	due, _, err := t.svc.db.TrackSchedule(ctx, orderID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("tracker: %w", err)
+	}
+	return due, nil
 }
