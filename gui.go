@@ -48,10 +48,18 @@ func openWindow(d *desk.Desk) error {
 		defer close(tracked)
 		d.Orders.NewTracker(orders.TrackerOptions{}).Run(ctx)
 	}()
+	// The daily integrity check and backup run in the background, on
+	// connections of their own, a little after the window is up.
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		d.RunUpkeep(ctx)
+	}()
 	defer func() {
 		stop()
 		<-tracked
 		<-reconciled
+		<-kept
 	}()
 	var w fyne.Window
 	reason := ""
@@ -70,6 +78,7 @@ func openWindow(d *desk.Desk) error {
 		SandboxReason: reason,
 		ExportHistory: d.ExportHistory,
 		Pushes:        d,
+		Upkeep:        d.Upkeep,
 	})
 	w.SetMainMenu(fyne.NewMainMenu(dataMenu(a, w, d)))
 	w.ShowAndRun()

@@ -53,9 +53,13 @@ func backupDialog(w fyne.Window, d *desk.Desk) {
 		}
 		path := wc.URI().Path()
 		wc.Close() // Backup writes beside it and renames over it
+		bar, done := progressDialog(w, tr("Backing up the history…", "正在备份历史记录…"))
 		go func() {
-			err := d.DB.Backup(context.Background(), path)
+			err := d.DB.BackupWithProgress(context.Background(), path, func(n, total int64) {
+				fyne.Do(func() { bar.SetValue(float64(n) / float64(total)) })
+			})
 			fyne.Do(func() {
+				done()
 				if err != nil {
 					dialog.ShowError(err, w)
 					return
@@ -98,6 +102,16 @@ func restoreDialog(a fyne.App, w fyne.Window, d *desk.Desk) {
 	open.Show()
 }
 
+// progressDialog shows a bar under title until done is called: a copy of
+// a station's history takes minutes.
+func progressDialog(w fyne.Window, title string) (*widget.ProgressBar, func()) {
+	bar := widget.NewProgressBar()
+	d := dialog.NewCustomWithoutButtons(title, container.NewPadded(bar), w)
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+	return bar, d.Hide
+}
+
 // restoreAndRestart closes the history (Restore needs it closed), restores
 // from, and starts a new instance of the program before quitting this one,
 // because every service holds the old database.
@@ -106,21 +120,33 @@ func restoreAndRestart(a fyne.App, w fyne.Window, d *desk.Desk, from string) {
 	if err := d.DB.Close(); err != nil {
 		slog.Warn("close the history for a restore", "err", err)
 	}
-	res, err := store.Restore(context.Background(), path, from)
-	if err != nil {
-		slog.Error("restore failed", "from", from, "err", err)
-		dialog.ShowError(fmt.Errorf("%w\n%s", err, tr("Waybill Desk closes now; start it again.", "面单台即将关闭，请重新启动。")), w)
-		w.SetOnClosed(a.Quit)
-		return
-	}
-	slog.Info("history restored", "from", from, "kept", res.KeptAt, "orders", res.Orders)
-	if exe, err := os.Executable(); err == nil {
-		cmd := exec.Command(exe, os.Args[1:]...)
-		if err := cmd.Start(); err != nil {
-			slog.Error("restart after restore", "err", err)
-		}
-	}
-	a.Quit()
+	bar, done := progressDialog(w, tr("Restoring the history…", "正在恢复历史记录…"))
+	bar.TextFormatter = func() string { return tr("checking the backup…", "正在检查备份…") }
+	go func() {
+		res, err := store.Restore(context.Background(), path, from, func(n, total int64) {
+			fyne.Do(func() {
+				bar.TextFormatter = nil
+				bar.SetValue(float64(n) / float64(total))
+			})
+		})
+		fyne.Do(func() {
+			done()
+			if err != nil {
+				slog.Error("restore failed", "from", from, "err", err)
+				dialog.ShowError(fmt.Errorf("%w\n%s", err, tr("Waybill Desk closes now; start it again.", "面单台即将关闭，请重新启动。")), w)
+				w.SetOnClosed(a.Quit)
+				return
+			}
+			slog.Info("history restored", "from", from, "kept", res.KeptAt, "orders", res.Orders)
+			if exe, err := os.Executable(); err == nil {
+				cmd := exec.Command(exe, os.Args[1:]...)
+				if err := cmd.Start(); err != nil {
+					slog.Error("restart after restore", "err", err)
+				}
+			}
+			a.Quit()
+		})
+	}()
 }
 
 // copyDiagnostics puts the diagnostics report on the clipboard and shows

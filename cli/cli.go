@@ -81,6 +81,7 @@ func commands() []command {
 		{"version", "version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "waybilldesk", Version); return nil }},
 		{"backup", "backup --file F", "write a consistent copy of the history to F (safe while the window is open)", runBackup},
 		{"restore", "restore --file F", "replace the history with the backup F; the replaced file is kept beside it", runRestore},
+		{"check", "check [--full]", "read every page of the history with SQLite's integrity check and record the result (the window does this daily)", runCheck},
 		{"diag", "diag [--log-lines N]", "print diagnostics for support: versions, settings without secrets, paths, the end of the log", runDiag},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 
+	"waybilldesk/desk"
 	"waybilldesk/orders"
 	"waybilldesk/wxapi"
 )
@@ -98,9 +99,10 @@ func runEvents(e *env, args []string) error {
 // (orders.PushReceiver), printing each verified event as a JSON line.
 func serveEvents(e *env, listen string, cfg pushConfig, apply bool) error {
 	var svc *orders.Service
+	var d *desk.Desk
 	if apply {
-		d, err := e.open()
-		if err != nil {
+		var err error
+		if d, err = e.open(); err != nil {
 			return err
 		}
 		defer d.Close()
@@ -132,6 +134,15 @@ func serveEvents(e *env, listen string, cfg pushConfig, apply bool) error {
 			svc.NewReconciler(orders.ReconcilerOptions{}).Run(ctx)
 		}()
 		defer func() { stop(); <-reconciled }()
+	}
+	if d != nil {
+		// It also checks and backs up the history daily, as the window does.
+		kept := make(chan struct{})
+		go func() {
+			defer close(kept)
+			d.RunUpkeep(ctx)
+		}()
+		defer func() { stop(); <-kept }()
 	}
 	fmt.Fprintf(e.stderr, "receiving WeChat pushes at http://%s/ (%s); Ctrl-C stops\n", addr, cfg.mode())
 	select {

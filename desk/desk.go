@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"waybilldesk/orders"
@@ -18,17 +19,13 @@ import (
 	"waybilldesk/printing/queue"
 	"waybilldesk/settings"
 	"waybilldesk/store"
+	"waybilldesk/upkeep"
 	"waybilldesk/wxapi"
 	"waybilldesk/wxapi/sandbox"
 )
 
 // AppName is the folder name of the data directory.
 const AppName = "waybilldesk"
-
-// BackupDays is how many daily backups of the history Open keeps in the
-// backups folder beside it: two weeks covers a problem noticed after a
-// holiday, at the cost of 14 compact copies.
-const BackupDays = 14
 
 // Config is what the command line and the environment decide.
 type Config struct {
@@ -59,6 +56,9 @@ type Config struct {
 	// EncodingAESKey is in the keyring), as WeChat does.
 	CallbackURL string
 	PushToken   string
+	// UpkeepDelay is the wait before the first background check and
+	// backup (see upkeep.Options.Delay).
+	UpkeepDelay time.Duration
 	Logger      *slog.Logger
 }
 
@@ -103,13 +103,19 @@ type Desk struct {
 	Platform string
 	// main is the history the settings live in; DB is the same file unless
 	// the platform keeps its orders in a history of its own.
-	main    *store.DB
-	sandbox *sandbox.Sandbox
-	push    pushes
+	// Upkeep checks and backs up the orders' history in the background
+	// (RunUpkeep); the window shows its status.
+	Upkeep *upkeep.Runner
+	main   *store.DB
+	// upkeepMain takes care of the settings' history when it is another file.
+	upkeepMain *upkeep.Runner
+	sandbox    *sandbox.Sandbox
+	push       pushes
 }
 
-// Open opens the history (taking the day's backup of it, see BackupDays)
-// and builds the services. In sandbox mode without
+// Open opens the history and builds the services, in a time that does not
+// grow with the history: the daily integrity check and backup are the
+// Upkeep's, which a long-running program runs (RunUpkeep). In sandbox mode without
 // an APIBase it starts the embedded sandbox on loopback, keeping its state
 // in sandbox.db beside the history.
 func Open(ctx context.Context, cfg Config) (*Desk, error) {
@@ -127,13 +133,6 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	db, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return nil, err
-	}
-	// At most one copy a day, for the GUI and the command line alike; a
-	// failed backup (disk full, read-only folder) must not stop the work.
-	if p, err := db.DailyBackup(ctx, store.BackupDir(cfg.DBPath), BackupDays); err != nil {
-		cfg.Logger.Warn("daily backup failed", "err", err)
-	} else if p != "" {
-		cfg.Logger.Info("daily backup written", "file", p)
 	}
 	d := &Desk{DB: db, main: db, Settings: settings.New(db)}
 	cfg = d.applySettings(ctx, cfg)
@@ -172,7 +171,23 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	d.Renderer = printing.NewRenderer(printing.Options{Timeout: cfg.RenderTimeout, Tabs: cfg.RenderTabs, AllowHosts: cfg.RenderHosts,
 		Logger: cfg.Logger.With("part", "printing")})
 	d.Printing = queue.New(d.DB, d.Renderer, orderLabels{d.Orders}, queue.Options{Logger: cfg.Logger.With("part", "print-queue")})
+	d.Upkeep = upkeep.New(d.DB, upkeep.Options{Delay: cfg.UpkeepDelay, Logger: cfg.Logger.With("part", "upkeep")})
+	if d.main != d.DB {
+		d.upkeepMain = upkeep.New(d.main, upkeep.Options{Delay: cfg.UpkeepDelay, Logger: cfg.Logger.With("part", "upkeep")})
+	}
 	return d, nil
+}
+
+// RunUpkeep checks and backs up the histories in the background until ctx
+// ends: a long-running program (the window, events serve) runs it; a
+// single command does not, so it never waits for a gigabyte copy.
+func (d *Desk) RunUpkeep(ctx context.Context) {
+	var wg sync.WaitGroup
+	if d.upkeepMain != nil {
+		wg.Go(func() { d.upkeepMain.Run(ctx) })
+	}
+	d.Upkeep.Run(ctx)
+	wg.Wait()
 }
 
 // orderLabels gives the print queue the labels of the order service, so

@@ -118,6 +118,9 @@ type Report struct {
 	Settings []Setting `json:"settings"`
 	// Paths: data folder, history, log, crash log, backups.
 	Paths []Setting `json:"paths"`
+	// Checks: the last integrity check of each history in the data
+	// folder (the settings' one, the sandbox's, another AppID's).
+	Checks []Setting `json:"checks"`
 	// Backups lists the newest backup files with their sizes.
 	Backups []string `json:"backups"`
 	// Crash is the end of the crash log, empty when there never was one.
@@ -158,6 +161,11 @@ func Collect(ctx context.Context, in Input) Report {
 		{"crash log", describeFile(in.CrashPath)},
 		{"backups", store.BackupDir(in.DBPath)},
 	}
+	for _, p := range histories(in.DBPath) {
+		r.Checks = append(r.Checks, Setting{filepath.Base(p), describeCheck(p)})
+	}
+	r.Paths = append(r.Paths, Setting{"backup policy", fmt.Sprintf("the newest %d daily copies of each history, within %.0f%% of the free disk space; the newest copy taken before an update is always kept",
+		store.DefaultBackupKeep, store.DefaultBackupShare*100)})
 	if list, err := store.Backups(in.DBPath); err != nil {
 		r.Backups = []string{err.Error()}
 	} else {
@@ -176,6 +184,33 @@ func Collect(ctx context.Context, in Input) Report {
 	return r
 }
 
+// histories are the history at dbPath and those kept beside it for other
+// platforms (history-sandbox.db, history-<AppID>.db).
+func histories(dbPath string) []string {
+	out := []string{dbPath}
+	ext := filepath.Ext(dbPath)
+	others, _ := filepath.Glob(strings.TrimSuffix(dbPath, ext) + "-*" + ext)
+	return append(out, others...)
+}
+
+// describeCheck says when a history was last checked and what was found.
+func describeCheck(path string) string {
+	if _, err := os.Stat(path); err != nil {
+		return "no such file"
+	}
+	rec, ok, err := store.LastCheck(path)
+	switch {
+	case err != nil:
+		return err.Error()
+	case !ok:
+		return "never checked (the window checks once a day; waybilldesk check runs it now)"
+	case rec.OK():
+		return fmt.Sprintf("%s passed %s (%.1f s)", rec.Kind, rec.At.Format("2006-01-02 15:04"), float64(rec.TookMS)/1000)
+	default:
+		return fmt.Sprintf("DAMAGED: %s %s found: %s", rec.Kind, rec.At.Format("2006-01-02 15:04"), rec.Problem)
+	}
+}
+
 // String is the report as plain text, ready to paste into a message.
 func (r Report) String() string {
 	var b strings.Builder
@@ -189,6 +224,7 @@ func (r Report) String() string {
 	section("versions", r.Versions)
 	section("settings", r.Settings)
 	section("paths", r.Paths)
+	section("integrity checks", r.Checks)
 	lines := func(title string, l []string, empty string) {
 		fmt.Fprintf(&b, "\n[%s]\n", title)
 		if len(l) == 0 {

@@ -28,7 +28,10 @@ func TestReportHasVersionsPathsLogAndNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.DailyBackup(ctx, store.BackupDir(dbPath), 7); err != nil {
+	if _, err := db.DailyBackup(ctx, store.BackupPolicy{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Check(ctx, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -55,7 +58,8 @@ func TestReportHasVersionsPathsLogAndNoSecrets(t *testing.T) {
 		"waybilldesk    v1.2.3-4-gabc", "go             go1.", "sqlite         3.", "browser",
 		"appid          wx12**********cdef", "secret         set (hidden)", "mode           WeChat", "token_mode     classic",
 		"history        " + dbPath, "backups        " + store.BackupDir(dbPath),
-		"history-" + time.Now().Format("20060102") + ".db",
+		"history-" + time.Now().Format("20060102") + ".db", "backup policy  the newest 3 daily copies",
+		"[integrity checks]", "history.db     quick_check passed " + time.Now().Format("2006-01-02"),
 		"[log (last 50 lines)]", "msg=line300", "access_token=***", "secret=***",
 	} {
 		if !strings.Contains(text, want) {

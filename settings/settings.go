@@ -17,8 +17,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -460,20 +458,6 @@ func (s *Service) Fill(ctx context.Context, in Startup) (Startup, error) {
 		in.Secret, in.SecretErr = s.Secret(ctx, in.AppID)
 	}
 	return in, nil
-}
-
-// BackupNow writes a copy of the history into the backups folder beside
-// it (store.BackupDir) and returns its path.
-func (s *Service) BackupNow(ctx context.Context) (string, error) {
-	dir := store.BackupDir(s.db.Path())
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	path := filepath.Join(dir, "manual-"+time.Now().Format("20060102-150405")+".db")
-	if err := s.db.Backup(ctx, path); err != nil {
-		return "", err
-	}
-	return path, nil
 }
 
 // Backups lists the backups in the backups folder, newest first.

@@ -277,20 +277,17 @@ func TestPushSettingsAndTheAESKey(t *testing.T) {
 	}
 }
 
-func TestBackupNowAndDataDir(t *testing.T) {
+func TestBackupsAndDataDir(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	ctx := context.Background()
-	s, _ := open(t)
-	p, err := s.BackupNow(ctx)
+	s, db := open(t)
+	res, err := db.ManualBackup(ctx, store.BackupPolicy{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Verify(ctx, p); err != nil {
-		t.Errorf("backup %s: %v", p, err)
-	}
 	list, _ := s.Backups()
-	if len(list) != 1 || list[0] != p {
-		t.Errorf("backups %q", list)
+	if len(list) != 1 || list[0] != res.Path {
+		t.Errorf("backups %q, want %s", list, res.Path)
 	}
 	if d, err := DataDir(); err != nil || d != "" {
 		t.Errorf("DataDir before = %q, %v", d, err)

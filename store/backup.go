@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -24,14 +23,14 @@ var ErrDamaged = errors.New("the database is damaged")
 // daily backups and the ones taken before each schema migration.
 const BackupDirName = "backups"
 
-// startupCheck is the integrity check Open runs. quick_check finds the same
-// page-level damage as integrity_check (bad pages, broken b-trees, wrong
-// page counts) but skips comparing every index entry with its table row,
-// which is what makes integrity_check slow: on a 100k-order history it is
-// several times faster (numbers in backup_test.go's BenchmarkStartupCheck
-// and in the issue report). Restore still runs the full integrity_check,
-// because a backup is checked once and then trusted.
-const startupCheck = "quick_check"
+// backgroundCheck is the daily integrity check (see Check). quick_check
+// finds the same page-level damage as integrity_check (bad pages, broken
+// b-trees, wrong page counts) but skips comparing every index entry with
+// its table row, which is what makes integrity_check slow: several times
+// faster on a big history (backup_test.go's BenchmarkStartupCheck).
+// Restore still runs the full integrity_check, because a backup is checked
+// once and then trusted.
+const backgroundCheck = "quick_check"
 
 // BackupDir is the folder of the automatic backups of the history at dbPath.
 func BackupDir(dbPath string) string {
@@ -42,13 +41,25 @@ func BackupDir(dbPath string) string {
 // program (go-sqlite3 bundles its own), for diagnostics.
 func SQLiteVersion() string { return sqliteVersion() }
 
+// Progress is told how far a long copy has come, in bytes.
+type Progress func(done, total int64)
+
 // Backup writes a consistent copy of the history to path while it stays
-// open: VACUUM INTO reads one snapshot (WAL-safe: committed transactions
-// still in the -wal file are included, later writes are not) and writes a
-// compact, self-contained file with no -wal beside it. The copy is written
-// to a temporary file in path's folder and renamed over path only when
-// complete, so path is never a half-written database, even after a crash.
+// open; see BackupWithProgress.
 func (db *DB) Backup(ctx context.Context, path string) error {
+	return db.BackupWithProgress(ctx, path, nil)
+}
+
+// BackupWithProgress writes a consistent copy of the history to path while
+// it stays open, telling progress how far it is. The pages are copied
+// from one snapshot (WAL-safe: committed transactions still in the -wal
+// file are included, later writes are not) through a read-only connection
+// of its own, so the window and the print queue go on writing meanwhile,
+// and the result is one self-contained file with no -wal beside it. The
+// copy is written to a temporary file in path's folder and renamed over
+// path only when complete, so path is never a half-written database, even
+// after a crash.
+func (db *DB) BackupWithProgress(ctx context.Context, path string, progress Progress) error {
 	if path == "" {
 		return errors.New("back up history: no file name")
 	}
@@ -57,21 +68,27 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	} else if same {
 		return fmt.Errorf("back up history to %s: that is the history file itself", path)
 	}
-	if err := vacuumInto(ctx, db.sql, path); err != nil {
+	if err := db.health.refuseWrites(); err != nil {
+		// A copy of a damaged file would replace a good backup with a bad one.
+		return fmt.Errorf("back up history to %s: %w", path, err)
+	}
+	src := openGuarded(readOnlyDSN(db.path), db.health)
+	defer src.Close()
+	if err := copyInto(ctx, src, path, progress); err != nil {
 		return fmt.Errorf("back up history to %s: %w", path, err)
 	}
 	return nil
 }
 
-// vacuumInto writes the database of conn into path through a temporary
-// file, fsyncs it and renames it into place.
-func vacuumInto(ctx context.Context, conn *sql.DB, path string) (err error) {
+// copyInto copies the database read through src into path by way of a
+// temporary file beside it, fsyncs the copy and renames it into place.
+func copyInto(ctx context.Context, src *sql.DB, path string, progress Progress) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	// VACUUM INTO refuses a target that exists and is not empty, so reserve
-	// a unique empty file for it; the dot keeps it out of casual listings.
+	// A unique name; the dot keeps it out of casual listings, and a crash
+	// leaves it to pruneTemporary.
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -81,13 +98,14 @@ func vacuumInto(ctx context.Context, conn *sql.DB, path string) (err error) {
 	defer func() {
 		if err != nil {
 			os.Remove(tmp)
+			os.Remove(tmp + "-journal")
 		}
 	}()
-	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+	if err := copyPages(ctx, src, tmp, progress); err != nil {
 		return fmt.Errorf("copy the database: %w", err)
 	}
-	// VACUUM INTO does not sync its output; a backup that a power cut can
-	// lose is no backup.
+	// The copy is written without syncs (it is a new file); a backup that
+	// a power cut can lose is no backup, so sync it once, whole.
 	if err := syncFile(tmp); err != nil {
 		return err
 	}
@@ -145,7 +163,7 @@ func checkIntegrity(ctx context.Context, conn *sql.DB, pragma string) error {
 // "malformed" errors, so callers can tell a broken file from, say, a full
 // disk; other errors are returned as they are.
 func damaged(err error) error {
-	if isDamage(err) {
+	if isDamage(err) && !errors.Is(err, ErrDamaged) {
 		return fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	return err
@@ -157,17 +175,8 @@ func damageHint(path string) string {
 	return fmt.Sprintf("restore a backup (waybilldesk restore --file FILE, or Settings); automatic backups are in %s", BackupDir(path))
 }
 
-// checkOnOpen is Open's start-up check: a fast integrity check, and the
-// user's way out in the error when it fails.
-func (db *DB) checkOnOpen(ctx context.Context) error {
-	if err := checkIntegrity(ctx, db.sql, startupCheck); err != nil {
-		return fmt.Errorf("%w; %s", err, damageHint(db.path))
-	}
-	return nil
-}
-
 // backupBeforeMigrate copies an existing history whose schema is older
-// than this build's into backups/history-v<old>-<time>.db before Open
+// than this build's into backups/<name>-v<old>-<time>.db before Open
 // migrates it, so an update that goes wrong can be undone. A new (empty)
 // or current history is not copied.
 func (db *DB) backupBeforeMigrate(ctx context.Context) (string, error) {
@@ -178,79 +187,12 @@ func (db *DB) backupBeforeMigrate(ctx context.Context) (string, error) {
 	if have == 0 || have >= SchemaVersion() {
 		return "", nil
 	}
-	name := fmt.Sprintf("history-v%d-%s.db", have, time.Now().Format("20060102-150405"))
+	name := fmt.Sprintf("%s-v%d-%s.db", historyBase(db.path), have, time.Now().Format("20060102-150405"))
 	path := filepath.Join(BackupDir(db.path), name)
 	if err := db.Backup(ctx, path); err != nil {
 		return "", fmt.Errorf("back up schema %d before migrating to %d (nothing was changed): %w", have, SchemaVersion(), err)
 	}
 	return path, nil
-}
-
-// dailyName matches the daily backups DailyBackup writes and prunes; the
-// pre-migration backups (history-v1-...) are never pruned.
-var dailyName = regexp.MustCompile(`^history-(\d{8})\.db$`)
-
-// DailyBackup writes today's backup, dir/history-YYYYMMDD.db (local date),
-// unless it already exists, and deletes daily backups older than keep days
-// (keep 7 keeps today's and the six before; keep < 1 counts as 1). It
-// returns the path written, or "" when today's backup was already there.
-// Backups taken before a migration are kept: they are the way back from a
-// bad update, which may be noticed late. Half-written temporary files that
-// a crash left behind are removed.
-func (db *DB) DailyBackup(ctx context.Context, dir string, keep int) (string, error) {
-	return db.dailyBackup(ctx, dir, keep, time.Now())
-}
-
-func (db *DB) dailyBackup(ctx context.Context, dir string, keep int, now time.Time) (string, error) {
-	if keep < 1 {
-		keep = 1
-	}
-	today := now.Format("20060102")
-	path := filepath.Join(dir, "history-"+today+".db")
-	written := ""
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if err := db.Backup(ctx, path); err != nil {
-			return "", fmt.Errorf("daily backup: %w", err)
-		}
-		written = path
-	} else if err != nil {
-		return "", fmt.Errorf("daily backup: %w", err)
-	}
-	if err := pruneDaily(dir, keep, now); err != nil {
-		return written, fmt.Errorf("daily backup: prune old backups: %w", err)
-	}
-	return written, nil
-}
-
-// pruneDaily deletes the daily backups in dir dated keep or more days
-// before now, and temporary files older than an hour.
-func pruneDaily(dir string, keep int, now time.Time) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	y, m, d := now.Date()
-	oldest := time.Date(y, m, d-(keep-1), 0, 0, 0, 0, now.Location())
-	var errs []error
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") {
-			if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Hour {
-				errs = append(errs, os.Remove(filepath.Join(dir, name)))
-			}
-			continue
-		}
-		m := dailyName.FindStringSubmatch(name)
-		if m == nil {
-			continue
-		}
-		day, err := time.ParseInLocation("20060102", m[1], now.Location())
-		if err != nil || !day.Before(oldest) {
-			continue
-		}
-		errs = append(errs, os.Remove(filepath.Join(dir, name)))
-	}
-	return errors.Join(errs...)
 }
 
 // Backups lists the backup files in the backup folder of the history at
@@ -307,9 +249,25 @@ func Verify(ctx context.Context, path string) (BackupInfo, error) {
 	return verifyConn(ctx, conn)
 }
 
+// VerifyQuick is Verify with quick_check, which reads every page and walks
+// every b-tree but does not compare each index entry with its row: what a
+// fresh page-by-page copy needs, in a fraction of the time on gigabytes.
+func VerifyQuick(ctx context.Context, path string) (BackupInfo, error) {
+	conn, err := openReadOnly(path)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	defer conn.Close()
+	return verifyWith(ctx, conn, backgroundCheck)
+}
+
 func verifyConn(ctx context.Context, conn *sql.DB) (BackupInfo, error) {
+	return verifyWith(ctx, conn, "integrity_check")
+}
+
+func verifyWith(ctx context.Context, conn *sql.DB, pragma string) (BackupInfo, error) {
 	var info BackupInfo
-	if err := checkIntegrity(ctx, conn, "integrity_check"); err != nil {
+	if err := checkIntegrity(ctx, conn, pragma); err != nil {
 		return info, err
 	}
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&info.Schema); err != nil {
@@ -337,12 +295,18 @@ func openReadOnly(path string) (*sql.DB, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a file", path)
 	}
-	conn, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_busy_timeout=5000")
+	conn, err := sql.Open("sqlite3", readOnlyDSN(path))
 	if err != nil {
 		return nil, err
 	}
 	conn.SetMaxOpenConns(1)
 	return conn, nil
+}
+
+// readOnlyDSN opens path for reading only: checks and backups read the
+// history through such a connection of their own.
+func readOnlyDSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_busy_timeout=5000"
 }
 
 // RestoreInfo says what Restore did.
@@ -375,7 +339,9 @@ var ErrInUse = errors.New("the history is open in Waybill Desk: close it first")
 // not deleted: it is renamed to dbPath.before-restore-<time>, together with
 // its -wal file (committed data may still sit there after a crash, and
 // SQLite finds it under the new name), and its -shm index is removed.
-func Restore(ctx context.Context, dbPath, from string) (RestoreInfo, error) {
+// progress, when set, is told how the copy goes (a station's history is
+// gigabytes).
+func Restore(ctx context.Context, dbPath, from string, progress Progress) (RestoreInfo, error) {
 	info := RestoreInfo{From: from, Replaced: dbPath}
 	fail := func(err error) (RestoreInfo, error) {
 		return RestoreInfo{}, fmt.Errorf("restore %s from %s: %w", dbPath, from, err)
@@ -406,7 +372,7 @@ func Restore(ctx context.Context, dbPath, from string) (RestoreInfo, error) {
 	// here (disk full) leaves the current history untouched.
 	fresh := dbPath + ".restoring"
 	os.Remove(fresh)
-	if err := vacuumInto(ctx, src, fresh); err != nil {
+	if err := copyInto(ctx, src, fresh, progress); err != nil {
 		return fail(fmt.Errorf("copy the backup: %w", err))
 	}
 	src.Close()
@@ -426,6 +392,11 @@ func Restore(ctx context.Context, dbPath, from string) (RestoreInfo, error) {
 	}
 	syncDir(filepath.Dir(dbPath))
 	info.KeptAt = kept
+	// The backup passed the full check just now: that is the new file's
+	// last check, and any failure recorded for the replaced one is moot.
+	if err := writeCheckRecord(dbPath, CheckRecord{At: time.Now(), Kind: "integrity_check"}); err != nil {
+		return info, fmt.Errorf("restore %s: record its check: %w", dbPath, err)
+	}
 	return info, nil
 }
 

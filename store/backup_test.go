@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"waybilldesk/internal/diskfree"
 )
 
 // v1Orders are the rows the first-schema history is made with: one of
@@ -161,12 +163,12 @@ func TestUpgradeFromFirstSchemaThenRestore(t *testing.T) {
 	if err := db.CreateOrder(ctx, sampleOrder("WD-NEW", "赵六", "13700000000", time.Now()), Lease{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Restore(ctx, path, pre); !errors.Is(err, ErrInUse) {
+	if _, err := Restore(ctx, path, pre, nil); !errors.Is(err, ErrInUse) {
 		t.Fatalf("restore over an open history: %v, want ErrInUse", err)
 	}
 	db.Close()
 
-	res, err := Restore(ctx, path, pre)
+	res, err := Restore(ctx, path, pre, nil)
 	if err != nil {
 		t.Fatalf("restore: %v", err)
 	}
@@ -259,7 +261,7 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			bad := filepath.Join(t.TempDir(), "bad.db")
 			garble(t, good, bad, how)
-			_, err := Restore(ctx, path, bad)
+			_, err := Restore(ctx, path, bad, nil)
 			if err == nil {
 				t.Fatal("restored a damaged backup")
 			}
@@ -278,10 +280,10 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Restore(ctx, path, filepath.Join(dir, "missing.db")); err == nil || !errors.Is(err, os.ErrNotExist) {
+	if _, err := Restore(ctx, path, filepath.Join(dir, "missing.db"), nil); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("restore from a missing file: %v", err)
 	}
-	if _, err := Restore(ctx, path, path); err == nil {
+	if _, err := Restore(ctx, path, path, nil); err == nil {
 		t.Fatal("restored the history over itself")
 	}
 	if fileHash(t, path) != before {
@@ -304,14 +306,14 @@ func TestRestoreRefusesForeignOrNewerFiles(t *testing.T) {
 	c := openDB(other)
 	c.Exec("CREATE TABLE notes (x TEXT)")
 	c.Close()
-	if _, err := Restore(ctx, path, other); err == nil || !strings.Contains(err.Error(), "not a Waybill Desk history") {
+	if _, err := Restore(ctx, path, other, nil); err == nil || !strings.Contains(err.Error(), "not a Waybill Desk history") {
 		t.Fatalf("restore of another program's database: %v", err)
 	}
 	newer := filepath.Join(dir, "newer.db")
 	db := bigHistory(t, newer, 1)
 	db.sql.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()+1))
 	db.Close()
-	if _, err := Restore(ctx, path, newer); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := Restore(ctx, path, newer, nil); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("restore of a backup from a newer program: %v", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -333,7 +335,7 @@ func TestRestoreWithoutPreviousAndWithWAL(t *testing.T) {
 
 	// No history yet: restore just puts the backup in place.
 	path := filepath.Join(dir, "new", "history.db")
-	res, err := Restore(ctx, path, backup)
+	res, err := Restore(ctx, path, backup, nil)
 	if err != nil || res.KeptAt != "" || res.Orders != 5 {
 		t.Fatalf("restore into an empty folder: %+v, %v", res, err)
 	}
@@ -354,7 +356,7 @@ func TestRestoreWithoutPreviousAndWithWAL(t *testing.T) {
 		os.WriteFile(crashed+s, b, 0o600)
 	}
 	live.Close()
-	res, err = Restore(ctx, crashed, backup)
+	res, err = Restore(ctx, crashed, backup, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,62 +438,127 @@ func TestOpenRefusesDamagedHistory(t *testing.T) {
 	}
 }
 
-func TestDailyBackupKeepsNDays(t *testing.T) {
+// TestDailyBackupKeepsCountAndBudget: daily copies are kept by count and
+// by disk budget; the newest pre-migration copy always stays, older ones
+// go; another history's copies and other files are left alone; a copy
+// that cannot fit is not written, and says so.
+func TestDailyBackupKeepsCountAndBudget(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := bigHistory(t, filepath.Join(dir, "history.db"), 3)
 	defer db.Close()
 	bdir := BackupDir(db.Path())
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.Local)
+	names := func() string {
+		entries, _ := os.ReadDir(bdir)
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return strings.Join(out, " ")
+	}
 
-	// Ten days of backups, one a day, keeping 4.
+	// Ten days of backups, one a day, keeping 3 (the default).
 	for d := 0; d < 10; d++ {
 		day := now.AddDate(0, 0, d-9)
-		p, err := db.dailyBackup(ctx, bdir, 4, day)
+		res, err := db.dailyBackup(ctx, BackupPolicy{}, nil, day)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := filepath.Join(bdir, "history-"+day.Format("20060102")+".db"); p != want {
-			t.Fatalf("day %d wrote %q, want %q", d, p, want)
+		if want := filepath.Join(bdir, "history-"+day.Format("20060102")+".db"); res.Path != want {
+			t.Fatalf("day %d wrote %q, want %q", d, res.Path, want)
 		}
 	}
-	// A second call on the same day writes nothing.
-	if p, err := db.dailyBackup(ctx, bdir, 4, now.Add(5*time.Hour)); err != nil || p != "" {
-		t.Fatalf("second backup the same day: %q, %v", p, err)
+	if got, want := names(), "history-20261120.db history-20261121.db history-20261122.db"; got != want {
+		t.Fatalf("after ten days the folder holds %s, want %s", got, want)
 	}
-	// Pre-migration backups and other files are never pruned; a stale
-	// temporary file from a crash is.
-	os.WriteFile(filepath.Join(bdir, "history-v1-20250101-000000.db"), []byte("x"), 0o600)
+	// A second call on the same day writes nothing.
+	if res, err := db.dailyBackup(ctx, BackupPolicy{}, nil, now.Add(5*time.Hour)); err != nil || res.Path != "" {
+		t.Fatalf("second backup the same day: %+v, %v", res, err)
+	}
+	// The newest pre-migration copy stays, an older one goes; another
+	// history's copies and other files are not this history's to prune; a
+	// stale temporary file from a crash is removed.
+	for i, name := range []string{"history-v1-20250101-000000.db", "history-v8-20260101-000000.db"} {
+		p := filepath.Join(bdir, name)
+		os.WriteFile(p, []byte("x"), 0o600)
+		at := now.AddDate(0, -2+i, 0)
+		os.Chtimes(p, at, at)
+	}
+	os.WriteFile(filepath.Join(bdir, "history-sandbox-20261101.db"), []byte("x"), 0o600)
 	os.WriteFile(filepath.Join(bdir, "notes.txt"), []byte("x"), 0o600)
 	stale := filepath.Join(bdir, ".history-20261121.db.123.tmp")
 	os.WriteFile(stale, []byte("x"), 0o600)
 	old := now.Add(-2 * time.Hour)
 	os.Chtimes(stale, old, old)
-	if _, err := db.dailyBackup(ctx, bdir, 4, now); err != nil {
+	if _, err := db.dailyBackup(ctx, BackupPolicy{}, nil, now.AddDate(0, 0, 1)); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(bdir)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
+	want := "history-20261121.db history-20261122.db history-20261123.db history-sandbox-20261101.db history-v8-20260101-000000.db notes.txt"
+	if got := names(); got != want {
+		t.Fatalf("backup folder holds %s, want %s", got, want)
 	}
-	want := []string{"history-20261119.db", "history-20261120.db", "history-20261121.db", "history-20261122.db",
-		"history-v1-20250101-000000.db", "notes.txt"}
-	if strings.Join(names, " ") != strings.Join(want, " ") {
-		t.Fatalf("backup folder holds %v, want %v", names, want)
-	}
-	if info, err := Verify(ctx, filepath.Join(bdir, "history-20261122.db")); err != nil || info.Orders != 3 {
+	if info, err := Verify(ctx, filepath.Join(bdir, "history-20261123.db")); err != nil || info.Orders != 3 {
 		t.Fatalf("daily backup: %+v, %v", info, err)
 	}
-	list, err := Backups(db.Path())
-	if err != nil || len(list) != 5 {
-		t.Fatalf("Backups = %v, %v", list, err)
+
+	// A budget of two and a half copies keeps two, whatever Keep says.
+	size, err := db.copySize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := diskfree.Bytes(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held int64
+	files, _ := listBackupFiles(bdir, "history")
+	for _, f := range files.all {
+		held += f.size
+	}
+	share := float64(held-3*size+size*5/2) / float64(free+held) // the 3 dailies held make way for 2.5
+	res, err := db.dailyBackup(ctx, BackupPolicy{Keep: 10, Share: share}, nil, now.AddDate(0, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed) != 2 || res.Path == "" {
+		t.Fatalf("within a budget of 2.5 copies: %+v", res)
+	}
+	if got, want := names(), "history-20261123.db history-20261124.db history-sandbox-20261101.db history-v8-20260101-000000.db notes.txt"; got != want {
+		t.Fatalf("backup folder holds %s, want %s", got, want)
+	}
+
+	// A budget smaller than what is held already: the copies over it go,
+	// oldest first, but never the newest pre-migration one.
+	res, err = db.dailyBackup(ctx, BackupPolicy{Share: 1e-12}, nil, now.AddDate(0, 0, 3))
+	if !errors.Is(err, ErrBackupBudget) || len(res.Removed) != 2 || res.Path != "" {
+		t.Fatalf("copies beyond the budget: %+v, %v", res, err)
+	}
+	if got, want := names(), "history-sandbox-20261101.db history-v8-20260101-000000.db notes.txt"; got != want {
+		t.Fatalf("backup folder holds %s, want %s", got, want)
+	}
+	// A budget that holds what is there but not one more copy: nothing is
+	// written, nothing is deleted, and the reason is given.
+	before := names()
+	files, _ = listBackupFiles(bdir, "history")
+	held = 0
+	for _, f := range files.all {
+		held += f.size
+	}
+	share = float64(held+size/2) / float64(free+held)
+	res, err = db.dailyBackup(ctx, BackupPolicy{Share: share}, nil, now.AddDate(0, 0, 3))
+	if !errors.Is(err, ErrBackupBudget) || res.Path != "" || res.Skipped == "" || len(res.Removed) != 0 {
+		t.Fatalf("copy beyond the budget: %+v, %v", res, err)
+	}
+	t.Logf("%v", err)
+	if got := names(); got != before {
+		t.Fatalf("the folder changed from %s to %s", before, got)
 	}
 
 	// The exported form writes today's file.
-	p, err := db.DailyBackup(ctx, t.TempDir(), 7)
-	if err != nil || !strings.HasSuffix(p, "history-"+time.Now().Format("20060102")+".db") {
-		t.Fatalf("DailyBackup = %q, %v", p, err)
+	res, err = db.DailyBackup(ctx, BackupPolicy{Dir: t.TempDir()}, nil)
+	if err != nil || !strings.HasSuffix(res.Path, "history-"+time.Now().Format("20060102")+".db") {
+		t.Fatalf("DailyBackup = %+v, %v", res, err)
 	}
 }
 
@@ -505,7 +572,7 @@ func TestSQLiteVersion(t *testing.T) {
 // restore on a 100k-order history with realistic labels (print_html of
 // ~16 KB each, about 1.9 GB in all), and a schema 1 upgrade of 10k orders.
 // It takes minutes and needs that much disk, so it runs only with
-// WAYBILLDESK_MEASURE=1; its numbers decided startupCheck (quick_check).
+// WAYBILLDESK_MEASURE=1; its numbers decided backgroundCheck (quick_check).
 func TestMeasureBigHistory(t *testing.T) {
 	if os.Getenv("WAYBILLDESK_MEASURE") == "" {
 		t.Skip("set WAYBILLDESK_MEASURE=1 to time checks and backups on a 100k-order history")
@@ -559,20 +626,20 @@ func TestMeasureBigHistory(t *testing.T) {
 	timed("build a current history of 100k orders", func() error { fill(path, 100_000, true); return nil })
 	st, _ := os.Stat(path)
 	t.Logf("history: %.0f MB", float64(st.Size())/1e6)
-	timed("Open (quick_check)", func() (err error) { db, err = Open(ctx, path); return })
+	timed("Open", func() (err error) { db, err = Open(ctx, path); return })
 	timed("PRAGMA quick_check", func() error { return checkIntegrity(ctx, db.sql, "quick_check") })
 	timed("PRAGMA integrity_check", func() error { return checkIntegrity(ctx, db.sql, "integrity_check") })
 	b := filepath.Join(dir, "b.db")
-	timed("Backup (VACUUM INTO)", func() error { return db.Backup(ctx, b) })
+	timed("Backup (page copy)", func() error { return db.Backup(ctx, b) })
 	timed("DailyBackup when today's exists", func() error {
 		os.MkdirAll(BackupDir(path), 0o700)
 		os.Link(b, filepath.Join(BackupDir(path), "history-"+time.Now().Format("20060102")+".db"))
-		_, err := db.DailyBackup(ctx, BackupDir(path), 14)
+		_, err := db.DailyBackup(ctx, BackupPolicy{}, nil)
 		return err
 	})
 	timed("Verify backup (integrity_check)", func() error { _, err := Verify(ctx, b); return err })
 	db.Close()
-	timed("Restore (verify + copy + swap)", func() error { _, err := Restore(ctx, path, b); return err })
+	timed("Restore (verify + copy + swap)", func() error { _, err := Restore(ctx, path, b, nil); return err })
 	os.RemoveAll(dir)
 
 	dir = t.TempDir()

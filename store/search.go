@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -79,10 +81,24 @@ func indexOrder(ctx context.Context, tx txExec, rowID int64, name, phone string)
 	return err
 }
 
+// searchIndexedKey is the setting that records the search version every
+// row has been indexed with, so that opening a history walks its rows once
+// after an upgrade, not at every start: every writer of this schema
+// indexes the rows it writes.
+const searchIndexedKey = "search.indexed_version"
+
 // indexUnsearchable indexes rows written before search existed (or by an
 // older search version), in batches so a big history does not hold one
-// long transaction.
+// long transaction, and records that it is done.
 func (db *DB) indexUnsearchable(ctx context.Context) error {
+	var done string
+	err := db.sql.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, searchIndexedKey).Scan(&done)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("index history for search: %w", err)
+	}
+	if done == strconv.Itoa(searchVersion) {
+		return nil
+	}
 	// Walk by id so each row is read once, however big the history.
 	var last int64
 	for {
@@ -106,6 +122,11 @@ func (db *DB) indexUnsearchable(ctx context.Context) error {
 		}
 		rows.Close()
 		if len(batch) == 0 {
+			_, err := db.sql.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+				ON CONFLICT(key) DO UPDATE SET value = excluded.value`, searchIndexedKey, strconv.Itoa(searchVersion))
+			if err != nil {
+				return fmt.Errorf("index history for search: %w", err)
+			}
 			return nil
 		}
 		last = batch[len(batch)-1].id

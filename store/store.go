@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,8 +17,9 @@ import (
 
 // DB is the order history. It is safe for concurrent use.
 type DB struct {
-	sql  *sql.DB
-	path string
+	sql    *sql.DB
+	path   string
+	health *health
 }
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -27,11 +29,13 @@ var ErrNotFound = errors.New("not found")
 var ErrDuplicate = errors.New("already exists")
 
 // Open opens (creating it and its folder when missing) the history at path
-// and brings its schema up to date. It first runs a quick integrity check
-// and refuses a damaged file with an error wrapping ErrDamaged that says
-// how to restore a backup. Before migrating an existing history with an
-// older schema it copies it to backups/history-v<old>-<time>.db beside it,
-// and does not migrate when that copy fails.
+// and brings its schema up to date, in a time that does not grow with the
+// history: nothing on this path reads the whole file. The integrity check
+// runs in the background instead (see Check); a history whose last check
+// found damage is refused with an error wrapping ErrDamaged that says how
+// to restore a backup. Before migrating an existing history with an older
+// schema it copies it to backups/<name>-v<old>-<time>.db beside it, and
+// does not migrate when that copy fails.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open history: no database path")
@@ -39,25 +43,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite3", DSN(path))
-	if err != nil {
+	if err := refuseIfFailed(path); err != nil {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
+	h := &health{path: path, log: slog.Default()}
+	db := openGuarded(DSN(path), h)
 	// One writer at a time is SQLite's model; a single connection also
 	// makes writes from several goroutines queue instead of failing busy.
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		if err = damaged(err); errors.Is(err, ErrDamaged) {
-			return nil, fmt.Errorf("open history %s: %w; %s", path, err, damageHint(path))
-		}
+		// A damaged file's error says where the backups are (guard.go).
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
-	s := &DB{sql: db, path: path}
-	if err := s.checkOnOpen(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open history %s: %w", path, err)
-	}
+	s := &DB{sql: db, path: path, health: h}
 	if _, err := s.backupBeforeMigrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open history %s: %w", path, err)
@@ -173,6 +172,9 @@ var migrations = []string{
 	// 9: the order state machine: versions, leases, fingerprints
 	// (store/orderstate.go).
 	migrationOrderState,
+	// 10: the tracker's schedule, and the open orders by due time
+	// (store/track_due.go).
+	migrationTrackDue,
 }
 
 // SchemaVersion is the schema version this build writes.

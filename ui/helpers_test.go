@@ -159,7 +159,7 @@ func newHarnessAt(t *testing.T, dbPath string) *harness {
 	h := &harness{t: t, d: d, loop: &uiLoop{}, ctx: ctx}
 	h.app = test.NewTempApp(t)
 	h.w = h.app.NewWindow("Waybill Desk")
-	h.m = newMain(h.app, h.w, Services{Orders: d.Orders, Renderer: d.Renderer, Sandbox: d.Config.Sandbox, DataPath: d.DB.Path(),
+	h.m = newMain(h.app, h.w, Services{Orders: d.Orders, Renderer: d.Renderer, Sandbox: d.Config.Sandbox, DataPath: d.DB.Path(), Upkeep: d.Upkeep,
 		Printing: d.Printing, Settings: d.Settings, NewImporter: d.NewImporter, ExportHistory: d.ExportHistory, Pushes: d}, h.loop.post)
 	h.w.Resize(WindowSize)
 	t.Cleanup(h.m.Close) // runs before d.Close: cleanups are LIFO

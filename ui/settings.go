@@ -661,14 +661,14 @@ func (s *SettingsScreen) saveDir(dir string) {
 
 // backup writes a copy of the history into the backups folder.
 func (s *SettingsScreen) backup() {
-	st := s.m.s.Settings
-	if st == nil {
+	up := s.m.s.Upkeep
+	if up == nil {
 		return
 	}
 	s.BackupNow.Disable()
 	s.say(widget.MediumImportance, lang.L("Writing the backup…"))
 	background(s.m.b, backupTimeout, func(ctx context.Context) (string, error) {
-		return st.BackupNow(ctx)
+		return up.BackupNow(ctx)
 	}, func(path string, err error) {
 		s.BackupNow.Enable()
 		if err != nil {

@@ -17,11 +17,13 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"waybilldesk/internal/sizes"
 	"waybilldesk/orders"
 	"waybilldesk/orders/batch"
 	"waybilldesk/printing"
 	"waybilldesk/printing/queue"
 	"waybilldesk/settings"
+	"waybilldesk/upkeep"
 	"waybilldesk/wxapi"
 )
 
@@ -58,6 +60,9 @@ type Services struct {
 	// Pushes is the desk's own receiver of WeChat's message pushes;
 	// nil hides the Settings switch that runs it.
 	Pushes Pushes
+	// Upkeep checks and backs up the history in the background; the status
+	// bar says what it does and when the history is damaged.
+	Upkeep *upkeep.Runner
 }
 
 // Pushes starts and stops the desk's receiver of WeChat's message pushes
@@ -109,6 +114,10 @@ type Main struct {
 	courierGen int // bumped per courier load, so an older answer is dropped
 	stopJobs   func()
 	stopPushes func()
+	stopUpkeep func()
+	// UpkeepLine says what the background check or backup does, and
+	// warns when the history is damaged or a backup did not fit.
+	UpkeepLine *widget.Label
 	pushesSeen int // pushes received when the last status came
 
 	stopChanges func()
@@ -168,7 +177,10 @@ func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
 		m.Banner = sandboxBanner(s.SandboxReason)
 		top = m.Banner
 	}
-	m.Content = container.NewBorder(top, statusBar(s), nil, nil, m.Tabs)
+	m.UpkeepLine = widget.NewLabel("")
+	m.UpkeepLine.SizeName = theme.SizeNameCaptionText
+	m.UpkeepLine.Truncation = fyne.TextTruncateEllipsis
+	m.Content = container.NewBorder(top, statusBar(s, m.UpkeepLine), nil, nil, m.Tabs)
 	w.SetContent(m.Content)
 
 	if s.Printing != nil {
@@ -187,6 +199,12 @@ func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
 			m.pushesSeen = st.Received
 			m.Settings.showPushStatus(st)
 		})
+	}
+	if s.Upkeep != nil {
+		events, stop := s.Upkeep.Subscribe(4)
+		m.stopUpkeep = stop
+		listen(m.b, events, m.upkeepChanged)
+		m.upkeepChanged(s.Upkeep.Status())
 	}
 	if s.Orders != nil {
 		// Tracking polled in the background, a batch, another screen: the
@@ -290,15 +308,47 @@ func sandboxBanner(reason string) fyne.CanvasObject {
 	return container.NewStack(bg, container.NewPadded(text))
 }
 
-// statusBar names the history file, the first thing support asks for.
-func statusBar(s Services) fyne.CanvasObject {
+// statusBar names the history file, the first thing support asks for,
+// with the background upkeep's line at its right.
+func statusBar(s Services, upkeepLine *widget.Label) fyne.CanvasObject {
 	if s.DataPath == "" {
 		return nil
 	}
 	l := widget.NewLabel(lang.L("History") + ": " + s.DataPath)
 	l.SizeName = theme.SizeNameCaptionText
 	l.Truncation = fyne.TextTruncateEllipsis
-	return l
+	return container.NewGridWithColumns(2, l, upkeepLine)
+}
+
+// upkeepChanged shows what the background upkeep does: progress while it
+// checks or copies, and what the operator must know afterwards (damage,
+// a backup that did not fit, the last backup).
+func (m *Main) upkeepChanged(st upkeep.Status) {
+	m.UpkeepLine.Importance = widget.MediumImportance
+	var text string
+	switch {
+	case st.Damaged():
+		m.UpkeepLine.Importance = widget.DangerImportance
+		text = lang.L("The history is damaged: nothing more is saved. Restore a backup (Data menu).")
+	case st.Task == upkeep.Check && st.Total > 0:
+		text = lang.L("Checking the history… {{.Percent}}%", map[string]any{"Percent": min(99, st.Done*100/st.Total)})
+	case st.Task == upkeep.Check:
+		text = lang.L("Checking the history…")
+	case st.Task == upkeep.Backup && st.Total > 0:
+		text = lang.L("Backing up the history… {{.Percent}}%", map[string]any{"Percent": st.Done * 100 / st.Total})
+	case st.Task == upkeep.Backup:
+		text = lang.L("Backing up the history…")
+	case st.BackupSkipped != "":
+		m.UpkeepLine.Importance = widget.WarningImportance
+		text = lang.L("Today's backup was not written: a copy takes {{.Need}}, backups may take {{.Budget}} (20% of the free disk space)",
+			map[string]any{"Need": sizes.Text(st.BackupNeed), "Budget": sizes.Text(st.BackupBudget)})
+	case st.Err != "":
+		m.UpkeepLine.Importance = widget.WarningImportance
+		text = lang.L("Backup or check failed: {{.Error}}", map[string]any{"Error": st.Err})
+	case !st.BackupAt.IsZero():
+		text = lang.L("Backed up at {{.Time}}", map[string]any{"Time": st.BackupAt.Format("15:04")})
+	}
+	m.UpkeepLine.SetText(text)
 }
 
 // LoadCouriers fetches the courier list (refresh forces WeChat to be asked
@@ -349,6 +399,9 @@ func (m *Main) Close() {
 	m.Batch.stop()
 	if m.stopJobs != nil {
 		m.stopJobs()
+	}
+	if m.stopUpkeep != nil {
+		m.stopUpkeep()
 	}
 	if m.stopPushes != nil {
 		m.stopPushes()

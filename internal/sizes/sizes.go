@@ -1,0 +1,17 @@
+// Package sizes writes byte counts the way a person reads them, for the
+// progress and the limits of backups and files.
+package sizes
+
+import "fmt"
+
+// Text is n bytes as "5.1 GB", "37 MB" or "12 kB".
+func Text(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
+	}
+}
