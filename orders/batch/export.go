@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -66,21 +67,23 @@ func ExportHeader() []string {
 	return out
 }
 
-// exportPage is how many orders are read at a time.
+// exportPage is how often progress is reported, in orders.
 const exportPage = 500
 
 // ExportOptions tune an export.
 type ExportOptions struct {
 	// Progress, when set, is called with the orders written so far and the
-	// total the export will write: once before the first page (0 of N),
-	// then after every page of 500. It runs on the exporting goroutine.
+	// total the export will write: once before the first row (0 of N),
+	// then after every 500 orders and at the end. It runs on the exporting
+	// goroutine.
 	Progress func(done, total int)
 }
 
 // Export writes the orders of the history matching q (all of them, newest
 // first; q.Limit and q.Offset are ignored) as CSV or XLSX and returns how
-// many it wrote. Orders created after the export starts are left out, so
-// paging is not shifted by them.
+// many it wrote. Orders created after the export starts are left out. It
+// streams: the history is walked a page at a time (store.WalkOrders) and
+// each row written as it comes, so memory does not grow with the history.
 func Export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format, w io.Writer) (int, error) {
 	return export(ctx, db, q, format, w, ExportOptions{})
 }
@@ -132,6 +135,9 @@ func export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format
 	}
 	total := -1
 	if opts.Progress != nil {
+		// One count for the progress bar: an index walk for the common
+		// filters (dates, state), and it reads no label, where the export
+		// reads every matching row whole.
 		var err error
 		if total, err = db.CountOrders(ctx, q); err != nil {
 			return 0, fmt.Errorf("export: %w", err)
@@ -139,27 +145,24 @@ func export(ctx context.Context, db *store.DB, q store.OrderQuery, format Format
 		opts.Progress(0, total)
 	}
 	n := 0
-	for q.Offset = 0; ; q.Offset += exportPage {
-		if err := ctx.Err(); err != nil {
-			return n, fmt.Errorf("export: %w", err)
+	err := db.WalkOrders(ctx, q, func(o *store.Order) error {
+		if err := write(o); err != nil {
+			return fmt.Errorf("export order %s: %w", o.OrderID, err)
 		}
-		q.Limit = exportPage
-		page, err := db.ListOrders(ctx, q)
-		if err != nil {
-			return n, fmt.Errorf("export: %w", err)
-		}
-		for i := range page {
-			if err := write(&page[i]); err != nil {
-				return n, fmt.Errorf("export order %s: %w", page[i].OrderID, err)
+		n++
+		if n%exportPage == 0 {
+			if opts.Progress != nil {
+				opts.Progress(n, max(total, n))
 			}
-			n++
+			return ctx.Err()
 		}
-		if opts.Progress != nil {
-			opts.Progress(n, max(total, n))
-		}
-		if len(page) < exportPage {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	if opts.Progress != nil && (n == 0 || n%exportPage != 0) {
+		opts.Progress(n, max(total, n))
 	}
 	if err := finish(); err != nil {
 		return n, fmt.Errorf("export: %w", err)
@@ -249,6 +252,12 @@ const exportSheet = "订单 orders"
 
 func newXLSXExport(w io.Writer) (*xlsxExport, error) {
 	f := excelize.NewFile()
+	// excelize's WriteTo builds the whole zip in a bytes.Buffer before
+	// writing it out (hundreds of MB for a big history): its zip writer is
+	// pointed at w instead, so the parts are compressed straight into the
+	// file and the buffer stays empty. The sheet itself waits in the
+	// stream writer's temporary file, at most 16 MB of it in memory.
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
 	if err := f.SetSheetName("Sheet1", exportSheet); err != nil {
 		f.Close()
 		return nil, err
