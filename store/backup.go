@@ -41,6 +41,11 @@ func BackupDir(dbPath string) string {
 // program (go-sqlite3 bundles its own), for diagnostics.
 func SQLiteVersion() string { return sqliteVersion() }
 
+// copyStep is how many pages (4 MiB of 4 KiB pages) one step of a copy
+// moves: small enough that cancelling and progress answer within a few
+// milliseconds. A variable so that a test can take many small steps.
+var copyStep = 1024
+
 // Progress is told how far a long copy has come, in bytes.
 type Progress func(done, total int64)
 

@@ -409,6 +409,55 @@ func TestBackupIsConsistentWhileOpen(t *testing.T) {
 	}
 }
 
+// TestBackupDoesNotStopWriters: while a backup copies, the history takes
+// writes (the window places, the queue prints) and they neither wait for
+// the copy nor make it start over; the copy is the history as it was when
+// the backup started, and its progress reaches the whole.
+func TestBackupDoesNotStopWriters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := bigHistory(t, filepath.Join(dir, "history.db"), 200)
+	defer db.Close()
+	step := copyStep
+	copyStep = 4 // pages per step: many steps even on a small history
+	defer func() { copyStep = step }()
+	out := filepath.Join(dir, "copy.db")
+	var calls, written int
+	var last, whole int64
+	var slowest time.Duration
+	err := db.BackupWithProgress(ctx, out, func(done, total int64) {
+		calls++
+		last, whole = done, total
+		if done*2 >= total && written < 3 {
+			// Mid-copy, on the history's own connection.
+			t0 := time.Now()
+			id := fmt.Sprintf("WD-DURING-%d", written)
+			if err := db.CreateOrder(ctx, sampleOrder(id, "赵六", "13700000000", time.Now()), Lease{}, time.Now()); err != nil {
+				t.Errorf("write during the backup: %v", err)
+			}
+			slowest = max(slowest, time.Since(t0))
+			written++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written != 3 || calls < 10 || last != whole {
+		t.Fatalf("progress: %d calls, %d writes during the copy, last %d of %d", calls, written, last, whole)
+	}
+	t.Logf("%d steps; slowest write during the copy %v", calls, slowest)
+	if slowest > time.Second {
+		t.Errorf("a write waited %v for the backup", slowest)
+	}
+	info, err := Verify(ctx, out)
+	if err != nil || info.Orders != 200 {
+		t.Fatalf("the copy: %+v, %v; want the 200 orders of its start", info, err)
+	}
+	if n, _ := db.CountOrders(ctx, OrderQuery{}); n != 203 {
+		t.Fatalf("the history holds %d orders, want 203", n)
+	}
+}
+
 // TestOpenRefusesDamagedHistory: a damaged history is not opened (and not
 // migrated or written), and the error says what to do.
 func TestOpenRefusesDamagedHistory(t *testing.T) {

@@ -12,10 +12,6 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// copyStep is how many pages (4 MiB of 4 KiB pages) one step of a copy moves: small
-// enough that cancelling and progress answer within a few milliseconds.
-const copyStep = 1024
-
 // copyPages writes a consistent copy of the database read through src (a
 // connection pool of its own on the source file) into the new, empty file
 // dst with SQLite's online backup API, page by page, telling progress how
