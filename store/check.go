@@ -162,7 +162,7 @@ func checkFile(ctx context.Context, path string, h *health, full bool, progress 
 	rec := CheckRecord{At: time.Now(), Kind: kind, TookMS: time.Since(start).Milliseconds()}
 	if err != nil {
 		rec.Problem = strings.TrimPrefix(err.Error(), ErrDamaged.Error()+": ")
-		h.markDamaged(err)
+		h.markDamaged(err, rec)
 	} else if !prev.OK() && !full {
 		// A quick check does not overrule a failure it may not see.
 		return prev, h.refuseWrites()

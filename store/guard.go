@@ -27,8 +27,9 @@ type health struct {
 	path string
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	damage error // the first damage SQLite reported; nil while healthy
+	mu       sync.Mutex
+	damage   error // the first damage SQLite reported; nil while healthy
+	onDamage []func(CheckRecord)
 }
 
 // note passes err through, turning SQLite damage into ErrDamaged with the
@@ -49,6 +50,7 @@ func (h *health) note(err error) error {
 		if werr := writeCheckRecord(h.path, rec); werr != nil {
 			h.log.Error("the damage could not be recorded beside the history", "file", h.path, "err", werr)
 		}
+		h.tell(rec)
 	}
 	if errors.Is(err, ErrDamaged) {
 		return err
@@ -56,13 +58,36 @@ func (h *health) note(err error) error {
 	return fmt.Errorf("%w: %w; %s", ErrDamaged, err, damageHint(h.path))
 }
 
-// markDamaged stops writes after a check found problem.
-func (h *health) markDamaged(problem error) {
+// markDamaged stops writes after the check rec found problem.
+func (h *health) markDamaged(problem error, rec CheckRecord) {
 	h.mu.Lock()
-	if h.damage == nil {
+	first := h.damage == nil
+	if first {
 		h.damage = problem
 	}
 	h.mu.Unlock()
+	if first {
+		h.tell(rec)
+	}
+}
+
+// tell gives the damage to whoever asked to know (OnDamage).
+func (h *health) tell(rec CheckRecord) {
+	h.mu.Lock()
+	fns := append([]func(CheckRecord){}, h.onDamage...)
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn(rec)
+	}
+}
+
+// OnDamage has fn called once, when the history is first found damaged
+// (by a check or at run time), with what was found: the window says so at
+// once, not only at the next failed save.
+func (db *DB) OnDamage(fn func(CheckRecord)) {
+	db.health.mu.Lock()
+	defer db.health.mu.Unlock()
+	db.health.onDamage = append(db.health.onDamage, fn)
 }
 
 // damaged is the first damage seen, nil while the file is healthy.

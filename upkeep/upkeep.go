@@ -100,6 +100,9 @@ func New(db *store.DB, opts Options) *Runner {
 	if rec, ok, err := store.LastCheck(db.Path()); err == nil && ok {
 		r.st.Check, r.st.Checked = rec, true
 	}
+	db.OnDamage(func(rec store.CheckRecord) {
+		r.set(func(s *Status) { s.Check, s.Checked = rec, true })
+	})
 	return r
 }
 

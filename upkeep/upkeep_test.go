@@ -75,9 +75,9 @@ func TestRoundChecksThenBacksUpOncePerDay(t *testing.T) {
 	}
 }
 
-// TestRoundOnDamagedHistoryTakesNoBackup: a check that finds damage stops
-// the round before the backup (a bad copy would push a good one out) and
-// the status says the history is damaged.
+// TestRoundOnDamagedHistoryTakesNoBackup: damage found shows in the
+// status at once, and a round takes no backup of a damaged history (a bad
+// copy would push a good one out).
 func TestRoundOnDamagedHistoryTakesNoBackup(t *testing.T) {
 	ctx := context.Background()
 	first := history(t, 300)
@@ -103,6 +103,14 @@ func TestRoundOnDamagedHistoryTakesNoBackup(t *testing.T) {
 	}
 	defer db.Close()
 	r := New(db, Options{Delay: -1})
+	// Damage found by anyone (here a check run outside the upkeep) shows
+	// in the status at once.
+	if _, err := db.Check(ctx, false, nil); err == nil {
+		t.Fatal("the check found nothing")
+	}
+	if !r.Status().Damaged() {
+		t.Fatal("the status does not say the history is damaged")
+	}
 	r.Round(ctx)
 	s := r.Status()
 	if !s.Damaged() || s.BackupPath != "" {
