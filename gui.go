@@ -21,6 +21,7 @@ func openWindow(d *desk.Desk) error {
 	a := app.NewWithID(AppID)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	windowMemory(ctx, d)
 	// The print queue recovers and resumes its jobs and starts Chromium, so
 	// the first label preview or print does not wait for it.
 	if err := d.Printing.Start(ctx); err != nil {
