@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -39,5 +40,45 @@ func TestCopyOrdersWritesSearchableRowsOrNone(t *testing.T) {
 	}
 	if _, err := db.Order(ctx, "C3"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("C3 after a failed batch: %v, want not found", err)
+	}
+}
+
+func TestListOrdersManyMatchesNewestFirst(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.Local)
+	var list []Order
+	for i := range 40 {
+		name := "王小明"
+		if i%2 == 1 {
+			name = "李华"
+		}
+		// Ids do not sort like dates: the list must follow created_at.
+		list = append(list, Order{OrderID: fmt.Sprintf("M%02d", (i*7)%40), Status: StatusPlaced, ReceiverName: name,
+			ReceiverPhone: "13800001111", CreatedAt: at.Add(time.Duration(i) * time.Minute), Request: []byte("{}")})
+	}
+	if err := db.CopyOrders(ctx, list); err != nil {
+		t.Fatal(err)
+	}
+	page := func(q OrderQuery) []string {
+		got, err := db.ListOrders(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, o := range got {
+			ids = append(ids, o.OrderID)
+		}
+		return ids
+	}
+	for _, q := range []OrderQuery{{Search: "王", Limit: 5}, {Search: "M", Limit: 7, Offset: 3}, {Search: "M", Status: StatusPlaced, Limit: 50}} {
+		sorted := page(q)
+		defer func(n int) { searchSortMost = n }(searchSortMost)
+		searchSortMost = 3
+		walked := page(q)
+		searchSortMost = 2000
+		if fmt.Sprint(sorted) != fmt.Sprint(walked) || len(sorted) == 0 {
+			t.Fatalf("%+v: sorted %v, walked %v", q, sorted, walked)
+		}
 	}
 }

@@ -303,13 +303,24 @@ func (db *DB) ListOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	many := false
+	if search := strings.TrimSpace(q.Search); search != "" {
+		var err error
+		if many, err = db.manyMatches(ctx, search); err != nil {
+			return nil, err
+		}
+	}
 	query := `SELECT ` + listColumns + ` FROM orders`
+	if many {
+		query += " INDEXED BY orders_created"
+	}
 	if where != "" {
 		query += " WHERE " + where
 	}
-	// With a search the matches are few: sort them rather than walk the
-	// whole date index looking for them ("+" keeps the planner off it).
-	if strings.TrimSpace(q.Search) != "" {
+	// With a search the matches are usually few: sort them rather than walk
+	// the whole date index looking for them ("+" keeps the planner off
+	// it); when they are many, the walk finds a page soon (manyMatches).
+	if strings.TrimSpace(q.Search) != "" && !many {
 		query += " ORDER BY +created_at DESC, id DESC LIMIT ? OFFSET ?"
 	} else {
 		query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
