@@ -471,7 +471,14 @@ type windowResult struct {
 // startX starts one Xvfb for the run on a free display.
 func (e *env) startX() error {
 	if e.display != "" {
-		return nil
+		sock := "/tmp/.X11-unix/X" + strings.TrimPrefix(e.display, ":")
+		if _, err := os.Stat(sock); err == nil && syscall.Kill(e.xvfb.Process.Pid, 0) == nil {
+			return nil
+		}
+		// Gone (another session's clean-up?): start one again.
+		e.xvfb.Process.Kill()
+		e.xvfb.Wait()
+		e.xvfb, e.display = nil, ""
 	}
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		return err
@@ -507,6 +514,9 @@ func (e *env) startX() error {
 // window opens the program's window on ws once and closes it.
 func (e *env) window(ws *workspace) (windowResult, error) {
 	var r windowResult
+	if err := e.startX(); err != nil {
+		return r, err
+	}
 	// Fresh preferences each time: the window opens on its first tab, as
 	// for a new operator, not on the tab the last run left.
 	config, err := os.MkdirTemp(e.tmp, "config-")
