@@ -63,7 +63,7 @@ vet: setup
 # Every package with goroutines is tested under the race detector; the
 # window's (Fyne's test driver under -race is several times slower) and the
 # small ones without concurrency run plainly.
-RACE_RE   := ^waybilldesk/(cli|courier|desk|internal|orders|printing|store|wxapi)(/|$$)
+RACE_RE   := ^waybilldesk/(cli|courier|desk|internal|orders|printing|store|upkeep|wxapi)(/|$$)
 RACE_PKGS  = $(shell $(GO) list ./... | grep -E '$(RACE_RE)')
 PLAIN_PKGS = $(shell $(GO) list ./... | grep -v -E '$(RACE_RE)')
 

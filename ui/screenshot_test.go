@@ -72,6 +72,9 @@ func TestScreenshots(t *testing.T) {
 	test.Tap(l.Track)
 	h.waitFor("the timeline", func() bool { return !l.busy && len(l.Timeline.Objects) > 2 })
 	l.DetailTabs.SelectIndex(1)
+	// The day's check and backup ran: the status bar says when.
+	h.d.Upkeep.Round(h.ctx)
+	h.waitFor("the backup in the status bar", func() bool { return strings.Contains(h.m.UpkeepLine.Text, "备份") })
 	h.w.Content().Refresh()
 	writePNG(t, filepath.Join(dir, "orders.png"), h.w.Canvas().Capture())
 
