@@ -74,12 +74,14 @@ xvfb-run -a -s "-screen 0 1280x900x24 -nolisten tcp" bash "$SCRATCH/session.sh" 
   || { cat "$OUT/stderr.txt" >&2 || true; fail "the installed program did not open its window"; }
 say "window '$TITLE' appeared; screenshot $OUT/window.png"
 
-# 4. Its data went to the per-user folder: history, the day's backup, the
-#    GUI log (with the start line) and the crash log file.
-for f in history.db "backups/history-$(date +%Y%m%d).db" waybilldesk.log crash.log; do
+# 4. Its data went to the per-user folder: the history, the GUI log (with
+#    the start line) and the crash log file. (The day's backup is taken in
+#    the background a few minutes after the window opens; upkeep's tests
+#    cover it.)
+for f in history.db waybilldesk.log crash.log; do
   [ -e "$DATA/$f" ] || fail "no $f in $DATA"
 done
 grep -q "msg=start version=$VERSION" "$DATA/waybilldesk.log" || fail "no start line in waybilldesk.log: $(tail -5 "$DATA/waybilldesk.log")"
 [ -s "$DATA/crash.log" ] && fail "crash.log is not empty: $(cat "$DATA/crash.log")"
 cp "$DATA/waybilldesk.log" "$OUT/"
-say "PASS: data, log and daily backup in $DATA"
+say "PASS: data and log in $DATA"
