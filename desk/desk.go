@@ -56,9 +56,6 @@ type Config struct {
 	// EncodingAESKey is in the keyring), as WeChat does.
 	CallbackURL string
 	PushToken   string
-	// UpkeepDelay is the wait before the first background check and
-	// backup (see upkeep.Options.Delay).
-	UpkeepDelay time.Duration
 	Logger      *slog.Logger
 }
 
@@ -171,9 +168,9 @@ func Open(ctx context.Context, cfg Config) (*Desk, error) {
 	d.Renderer = printing.NewRenderer(printing.Options{Timeout: cfg.RenderTimeout, Tabs: cfg.RenderTabs, AllowHosts: cfg.RenderHosts,
 		Logger: cfg.Logger.With("part", "printing")})
 	d.Printing = queue.New(d.DB, d.Renderer, orderLabels{d.Orders}, queue.Options{Logger: cfg.Logger.With("part", "print-queue")})
-	d.Upkeep = upkeep.New(d.DB, upkeep.Options{Delay: cfg.UpkeepDelay, Logger: cfg.Logger.With("part", "upkeep")})
+	d.Upkeep = upkeep.New(d.DB, upkeep.Options{Logger: cfg.Logger.With("part", "upkeep")})
 	if d.main != d.DB {
-		d.upkeepMain = upkeep.New(d.main, upkeep.Options{Delay: cfg.UpkeepDelay, Logger: cfg.Logger.With("part", "upkeep")})
+		d.upkeepMain = upkeep.New(d.main, upkeep.Options{Logger: cfg.Logger.With("part", "upkeep")})
 	}
 	return d, nil
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"waybilldesk/desk"
+	"waybilldesk/internal/sizes"
 	"waybilldesk/printing"
 	"waybilldesk/store"
 )
@@ -334,19 +335,7 @@ func describeFile(path string) string {
 	if err != nil {
 		return path + " (" + err.Error() + ")"
 	}
-	return fmt.Sprintf("%s (%s, %s)", path, humanSize(st.Size()), st.ModTime().Format("2006-01-02 15:04:05"))
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	return fmt.Sprintf("%s (%s, %s)", path, sizes.Text(st.Size()), st.ModTime().Format("2006-01-02 15:04:05"))
 }
 
 // browserVersion is the path of the browser labels are printed with and,
