@@ -698,3 +698,37 @@ func TestMeasureBigHistory(t *testing.T) {
 	timed("Open schema 1 history of 10k orders (backup, migrate, index)", func() (err error) { db, err = Open(ctx, v1); return })
 	db.Close()
 }
+
+// TestBackupCutOffLeavesNothing: a backup stopped half way (the window
+// closed, the command interrupted) leaves no file at the target and no
+// temporary beside it, and an earlier backup there is kept whole.
+func TestBackupCutOffLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := bigHistory(t, filepath.Join(dir, "history.db"), 200)
+	defer db.Close()
+	step := copyStep
+	copyStep = 4
+	defer func() { copyStep = step }()
+	out := filepath.Join(dir, "copies", "copy.db")
+	if err := db.Backup(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	before := fileHash(t, out)
+	db.CreateOrder(context.Background(), sampleOrder("WD-LATER", "钱七", "13600000000", time.Now()), Lease{}, time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := db.BackupWithProgress(ctx, out, func(done, total int64) {
+		if done*2 >= total {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a backup cut off half way: %v", err)
+	}
+	if fileHash(t, out) != before {
+		t.Fatal("the earlier backup was changed by the one cut off")
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "copies", ".*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

@@ -39,7 +39,7 @@ func (db *DB) CopyOrders(ctx context.Context, list []Order) error {
 	for i := range list {
 		o := &list[i]
 		if o.OrderID == "" {
-			return errors.New("copy orders: empty order_id")
+			return errors.New("copy order: empty order_id")
 		}
 		if o.Status == "" {
 			o.Status = StatusSubmitting

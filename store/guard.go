@@ -38,19 +38,12 @@ func (h *health) note(err error) error {
 	if err == nil || !isDamage(err) {
 		return err
 	}
-	h.mu.Lock()
-	first := h.damage == nil
-	if first {
-		h.damage = err
-	}
-	h.mu.Unlock()
-	if first {
+	rec := CheckRecord{At: time.Now(), Kind: "runtime", Problem: err.Error()}
+	if h.markDamaged(err, rec) {
 		h.log.Error("the history is damaged: writes stopped", "file", h.path, "err", err)
-		rec := CheckRecord{At: time.Now(), Kind: "runtime", Problem: err.Error()}
 		if werr := writeCheckRecord(h.path, rec); werr != nil {
 			h.log.Error("the damage could not be recorded beside the history", "file", h.path, "err", werr)
 		}
-		h.tell(rec)
 	}
 	if errors.Is(err, ErrDamaged) {
 		return err
@@ -58,27 +51,23 @@ func (h *health) note(err error) error {
 	return fmt.Errorf("%w: %w; %s", ErrDamaged, err, damageHint(h.path))
 }
 
-// markDamaged stops writes after the check rec found problem.
-func (h *health) markDamaged(problem error, rec CheckRecord) {
+// markDamaged stops writes after rec found problem and, the first time,
+// tells whoever asked to know (OnDamage); it reports whether it was the
+// first damage seen.
+func (h *health) markDamaged(problem error, rec CheckRecord) (first bool) {
 	h.mu.Lock()
-	first := h.damage == nil
+	first = h.damage == nil
 	if first {
 		h.damage = problem
 	}
-	h.mu.Unlock()
-	if first {
-		h.tell(rec)
-	}
-}
-
-// tell gives the damage to whoever asked to know (OnDamage).
-func (h *health) tell(rec CheckRecord) {
-	h.mu.Lock()
 	fns := append([]func(CheckRecord){}, h.onDamage...)
 	h.mu.Unlock()
-	for _, fn := range fns {
-		fn(rec)
+	if first {
+		for _, fn := range fns {
+			fn(rec)
+		}
 	}
+	return first
 }
 
 // OnDamage has fn called once, when the history is first found damaged

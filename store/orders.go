@@ -140,60 +140,10 @@ func (db *DB) CreateOrder(ctx context.Context, o *Order, lease Lease, now time.T
 // machine only. An empty Status is submitting. It returns ErrDuplicate when
 // the order_id is taken.
 func (db *DB) CopyOrder(ctx context.Context, o *Order) error {
-	if o.OrderID == "" {
-		return errors.New("copy order: empty order_id")
-	}
-	if o.Status == "" {
-		o.Status = StatusSubmitting
-	}
-	if o.Version == 0 {
-		o.Version = 1
-	}
-	if o.CreatedAt.IsZero() {
-		o.CreatedAt = time.Now()
-	}
-	if o.UpdatedAt.IsZero() {
-		o.UpdatedAt = o.CreatedAt
-	}
-	data, err := json.Marshal(nonNil(o.WaybillData))
-	if err != nil {
-		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
-	}
-	var leaseUntil, sent, tracked int64
-	if !o.Lease.Until.IsZero() {
-		leaseUntil = o.Lease.Until.UnixMilli()
-	}
-	if !o.SentAt.IsZero() {
-		sent = o.SentAt.UnixMilli()
-	}
-	if !o.TrackTime.IsZero() {
-		tracked = o.TrackTime.Unix()
-	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(order_id) DO NOTHING`,
-		o.OrderID, o.DeliveryID, o.BizID, o.ServiceType, o.ServiceName, o.Status,
-		o.WaybillID, string(data), packLabel(o.PrintHTML), string(o.Request), o.ReceiverName, o.ReceiverPhone,
-		o.ReceiverCity, o.ErrorCode, o.ErrorMsg, o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli(),
-		o.TrackStatus, tracked, o.TrackMsg, o.Version, o.Lease.Owner, leaseUntil, sent, o.SettledBy, o.Fingerprint)
-	if err != nil {
-		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("copy order %s: %w", o.OrderID, ErrDuplicate)
-	}
-	rowID, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("copy order %s: %w", o.OrderID, err)
-	}
-	if err := indexOrder(ctx, tx, rowID, o.ReceiverName, o.ReceiverPhone); err != nil {
-		return fmt.Errorf("copy order %s: index for search: %w", o.OrderID, err)
-	}
-	return tx.Commit()
+	list := []Order{*o}
+	err := db.CopyOrders(ctx, list)
+	*o = list[0] // the completed fields, as the caller's
+	return err
 }
 
 // SetLabel stores the label (print_html as WeChat sent it, base64) of an

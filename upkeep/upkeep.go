@@ -157,8 +157,21 @@ func (r *Runner) Round(ctx context.Context) {
 	if ctx.Err() != nil || r.Status().Damaged() {
 		return
 	}
+	res, err := r.backup(ctx, r.db.DailyBackup)
+	switch {
+	case err != nil:
+		r.log.Warn("daily backup not written", "file", r.db.Path(), "err", err)
+	case res.Path != "":
+		r.log.Info("daily backup written", "file", res.Path)
+	}
+}
+
+// backup runs take (a daily or a manual backup) within the policy, with
+// its progress and result in the status.
+func (r *Runner) backup(ctx context.Context,
+	take func(context.Context, store.BackupPolicy, store.Progress) (store.BackupResult, error)) (store.BackupResult, error) {
 	r.set(func(s *Status) { s.Task, s.Done, s.Total = Backup, 0, 0 })
-	res, err := r.db.DailyBackup(ctx, r.opts.Policy, func(done, total int64) {
+	res, err := take(ctx, r.opts.Policy, func(done, total int64) {
 		r.set(func(s *Status) { s.Done, s.Total = done, total })
 	})
 	r.set(func(s *Status) {
@@ -174,12 +187,7 @@ func (r *Runner) Round(ctx context.Context) {
 	for _, p := range res.Removed {
 		r.log.Info("old backup deleted (backup policy)", "file", p)
 	}
-	switch {
-	case err != nil:
-		r.log.Warn("daily backup not written", "file", r.db.Path(), "err", err)
-	case res.Path != "":
-		r.log.Info("daily backup written", "file", res.Path)
-	}
+	return res, err
 }
 
 // BackupNow writes a copy of the history now, whatever the schedule (the
@@ -188,16 +196,7 @@ func (r *Runner) Round(ctx context.Context) {
 func (r *Runner) BackupNow(ctx context.Context) (string, error) {
 	r.busy.Lock()
 	defer r.busy.Unlock()
-	r.set(func(s *Status) { s.Task, s.Done, s.Total = Backup, 0, 0 })
-	res, err := r.db.ManualBackup(ctx, r.opts.Policy, func(done, total int64) {
-		r.set(func(s *Status) { s.Done, s.Total = done, total })
-	})
-	r.set(func(s *Status) {
-		s.Task = Idle
-		if res.Path != "" {
-			s.BackupPath, s.BackupAt = res.Path, time.Now()
-		}
-	})
+	res, err := r.backup(ctx, r.db.ManualBackup)
 	return res.Path, err
 }
 
