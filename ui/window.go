@@ -179,7 +179,6 @@ func newMain(a fyne.App, w fyne.Window, s Services, post func(func())) *Main {
 	}
 	m.UpkeepLine = widget.NewLabel("")
 	m.UpkeepLine.SizeName = theme.SizeNameCaptionText
-	m.UpkeepLine.Truncation = fyne.TextTruncateEllipsis
 	m.Content = container.NewBorder(top, statusBar(s, m.UpkeepLine), nil, nil, m.Tabs)
 	w.SetContent(m.Content)
 
@@ -317,7 +316,8 @@ func statusBar(s Services, upkeepLine *widget.Label) fyne.CanvasObject {
 	l := widget.NewLabel(lang.L("History") + ": " + s.DataPath)
 	l.SizeName = theme.SizeNameCaptionText
 	l.Truncation = fyne.TextTruncateEllipsis
-	return container.NewGridWithColumns(2, l, upkeepLine)
+	// The upkeep's line is short and whole; the path gives way to it.
+	return container.NewBorder(nil, nil, nil, upkeepLine, l)
 }
 
 // upkeepChanged shows what the background upkeep does: progress while it
@@ -344,7 +344,9 @@ func (m *Main) upkeepChanged(st upkeep.Status) {
 			map[string]any{"Need": sizes.Text(st.BackupNeed), "Budget": sizes.Text(st.BackupBudget)})
 	case st.Err != "":
 		m.UpkeepLine.Importance = widget.WarningImportance
-		text = lang.L("Backup or check failed: {{.Error}}", map[string]any{"Error": st.Err})
+		// The error itself (a path, a system message) is in the log, which
+		// Data → Copy diagnostics carries; the line stays short.
+		text = lang.L("Today's backup or check failed: see Data → Copy diagnostics")
 	case !st.BackupAt.IsZero():
 		text = lang.L("Backed up at {{.Time}}", map[string]any{"Time": st.BackupAt.Format("15:04")})
 	}

@@ -6,9 +6,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"waybilldesk/store"
+	"waybilldesk/upkeep"
 )
 
 func TestSandboxBannerOnlyInSandboxMode(t *testing.T) {
@@ -205,6 +209,22 @@ func TestWindowFitsAt1100x760(t *testing.T) {
 		h.m.Tabs.Select(tab)
 		h.settle()
 		fits("on the " + tab.Text + " tab")
+	}
+	// The upkeep's longest lines are shown whole, and the window still fits.
+	for _, st := range []upkeep.Status{
+		{BackupSkipped: "no room", BackupNeed: 6543 << 20, BackupBudget: 3210 << 20},
+		{Checked: true, Check: store.CheckRecord{Kind: "quick_check", Problem: "Tree 15 page 15: btreeInitPage() returns error code 11"}},
+		{Err: "daily backup: open /very/long/path/that/nobody/reads/backups/history-20261208.db: permission denied"},
+	} {
+		h.m.upkeepChanged(st)
+		text := h.m.UpkeepLine.Text
+		if text == "" || strings.ContainsAny(text, "/…") || strings.Contains(text, "Tree 15") {
+			t.Errorf("upkeep line %q: want a short Chinese sentence, whole", text)
+		}
+		fits("with the upkeep line " + text)
+	}
+	if got := h.m.UpkeepLine.Text; got != "今日备份或检查未完成：详见 数据 → 复制诊断信息" {
+		t.Errorf("failed upkeep says %q", got)
 	}
 }
 
